@@ -1,0 +1,76 @@
+"""Errors of the identity register.
+
+Each error carries a stable ``code`` (for JSON output and API mapping) and a message written for the
+person at the terminal or counter. Raising one of these always means nothing was changed.
+"""
+
+from __future__ import annotations
+
+
+class IdentityError(Exception):
+    """Base class: a request the register refuses, with a sentence that says why."""
+
+    code = "identity_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def as_dict(self) -> dict[str, str]:
+        return {"error": self.code, "message": self.message}
+
+
+class InvalidInput(IdentityError):
+    """A field is missing or malformed (date, sex, name, code); ``field`` names it when known."""
+
+    code = "invalid_input"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class InvalidPin(IdentityError):
+    """A PIN is not 12 ASCII digits or contradicts the person it belongs to."""
+
+    code = "invalid_pin"
+
+    def __init__(self, message: str, problems: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.problems = problems
+
+
+class UnknownPerson(IdentityError):
+    """No person in the register has this PIN or card number."""
+
+    code = "unknown_person"
+
+
+class IllegalTransition(IdentityError):
+    """A lifecycle change that the current state does not allow."""
+
+    code = "illegal_transition"
+
+
+class CardConflict(IdentityError):
+    """A card record that cannot be bound as asked."""
+
+    code = "card_conflict"
+
+
+class PrefixExhausted(IdentityError):
+    """All one million numbers of a PIN prefix are taken."""
+
+    code = "prefix_exhausted"
+
+
+class ImportRefused(IdentityError):
+    """A bulk-import file that cannot be read at all (encoding, header)."""
+
+    code = "import_refused"
+
+
+class AuditChainBroken(IdentityError):
+    """The audit trail no longer verifies."""
+
+    code = "audit_chain_broken"

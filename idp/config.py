@@ -1,0 +1,125 @@
+"""Typed configuration, loaded from ``IDP_*`` environment variables and validated at start.
+
+Every setting has a default that is right for local development and a line saying why. With
+``IDP_ENV=production`` the service refuses to start while any development-only secret is in use.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, get_type_hints
+
+ENV_PREFIX = "IDP_"
+ENVIRONMENTS = ("development", "test", "production")
+
+#: Development-only values: published in this file, therefore never acceptable in production.
+DEV_SECRET_KEY = "development-only-secret-key-not-for-production"  # noqa: S105 (refused in production)
+DEV_KEY_ENCRYPTION_KEY = base64.b64encode(b"development-only-kek-32-bytes!!!").decode()
+
+
+class ConfigError(Exception):
+    """The configuration is unusable; the message names the variable and the fix."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """All settings of one deployment. Field names map to ``IDP_<NAME>`` variables."""
+
+    #: development, test or production; production enforces secure cookies and real secrets.
+    env: str = "development"
+    #: Signs Flask session and CSRF cookies; must be a long random value in production.
+    secret_key: str = DEV_SECRET_KEY
+    #: SQLAlchemy URL. Empty means embedded SQLite in the instance folder.
+    database_url: str = ""
+    #: Redis URL for shared rate-limit counters and caches; empty means in-process storage.
+    redis_url: str = ""
+    #: The issuer identifier; every token and discovery document names it exactly.
+    issuer: str = "http://127.0.0.1:5000"
+    #: Base64 of 32 bytes: the AES-256-GCM key that seals TOTP seeds and private signing keys.
+    key_encryption_key: str = DEV_KEY_ENCRYPTION_KEY
+    #: Where the embedded database and other local state live; empty means Flask's instance folder.
+    instance_path: str = ""
+    #: argon2id iterations, memory (KiB) and lanes; OWASP's second recommended profile by default.
+    argon2_time_cost: int = 3
+    argon2_memory_cost: int = 65536
+    argon2_parallelism: int = 1
+    #: Largest request body accepted, in bytes; forms here are small.
+    max_content_length: int = 64 * 1024
+    #: Default log level of the service.
+    log_level: str = "INFO"
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    def key_encryption_key_bytes(self) -> bytes:
+        return base64.b64decode(self.key_encryption_key)
+
+
+def _convert(name: str, raw: str, kind: Any) -> Any:
+    if kind is int:
+        try:
+            return int(raw)
+        except ValueError:
+            raise ConfigError(f"{ENV_PREFIX}{name.upper()} must be a whole number, not {raw!r}.") from None
+    return raw
+
+
+def load_settings(environ: Mapping[str, str] | None = None, **explicit: Any) -> Settings:
+    """Settings from the environment, then explicit keyword values; validated before returning."""
+    environ = os.environ if environ is None else environ
+    hints = get_type_hints(Settings)
+    names = {f.name for f in dataclasses.fields(Settings)}
+    values: dict[str, Any] = {}
+    for key, raw in environ.items():
+        if not key.startswith(ENV_PREFIX):
+            continue
+        name = key.removeprefix(ENV_PREFIX).lower()
+        if name not in names:
+            raise ConfigError(f"Unknown setting {key}; known settings: {', '.join(sorted(names))}.")
+        values[name] = _convert(name, raw, hints[name])
+    values.update(explicit)
+    settings = Settings(**values)
+    validate(settings)
+    return settings
+
+
+def validate(settings: Settings) -> None:
+    """Refuse configurations that would run insecurely or not at all."""
+    if settings.env not in ENVIRONMENTS:
+        raise ConfigError(f"IDP_ENV must be one of {', '.join(ENVIRONMENTS)}, not {settings.env!r}.")
+    try:
+        kek = base64.b64decode(settings.key_encryption_key, validate=True)
+    except (binascii.Error, ValueError):
+        kek = b""
+    if len(kek) != 32:
+        raise ConfigError("IDP_KEY_ENCRYPTION_KEY must be the base64 encoding of exactly 32 random bytes.")
+    if settings.argon2_memory_cost < 8 * settings.argon2_parallelism or settings.argon2_time_cost < 1:
+        raise ConfigError("The argon2 parameters are below argon2's own minimums.")
+    if settings.is_production:
+        _validate_production(settings)
+
+
+def _validate_production(settings: Settings) -> None:
+    if settings.secret_key == DEV_SECRET_KEY or len(settings.secret_key) < 32:
+        raise ConfigError("In production IDP_SECRET_KEY must be set to a random value of 32 characters or more.")
+    if settings.key_encryption_key == DEV_KEY_ENCRYPTION_KEY:
+        raise ConfigError("In production IDP_KEY_ENCRYPTION_KEY must be set; the development key is public.")
+    if not settings.issuer.startswith("https://"):
+        raise ConfigError("In production IDP_ISSUER must be an https:// URL.")
+    if settings.argon2_memory_cost < 19 * 1024:
+        raise ConfigError("In production IDP_ARGON2_MEMORY_COST must be at least 19456 KiB (OWASP minimum).")
+
+
+def database_url(settings: Settings, instance_path: Path) -> str:
+    """The configured URL, or embedded SQLite in the instance folder."""
+    if settings.database_url:
+        return settings.database_url
+    instance_path.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{instance_path / 'idp.sqlite3'}"

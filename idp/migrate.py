@@ -1,0 +1,26 @@
+"""Running the one Alembic history from code (the CLI, ``scripts/serve`` and the tests)."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from flask import Flask
+
+
+def alembic_config(app: Flask) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(resources.files("idp") / "migrations"))
+    config.attributes["engine"] = app.extensions["idp.engine"]
+    return config
+
+
+def upgrade_database(app: Flask, revision: str = "head") -> None:
+    command.upgrade(alembic_config(app), revision)
+
+
+def current_revision(app: Flask) -> str | None:
+    with app.extensions["idp.engine"].connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()

@@ -1,0 +1,5 @@
+"""WSGI entry point for servers: ``idp.wsgi:app``."""
+
+from .app import create_app
+
+app = create_app()

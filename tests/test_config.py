@@ -1,0 +1,43 @@
+"""Configuration is typed, validated at start, and production refuses development secrets."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from idp.config import ConfigError, load_settings
+
+REAL_KEK = base64.b64encode(bytes(range(32))).decode()
+
+
+def test_environment_variables_are_read_and_typed() -> None:
+    settings = load_settings({"IDP_ISSUER": "https://id.example.vn", "IDP_ARGON2_TIME_COST": "4"})
+    assert settings.issuer == "https://id.example.vn"
+    assert settings.argon2_time_cost == 4
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"IDP_ISSUR": "https://x"}, "Unknown setting IDP_ISSUR"),
+        ({"IDP_ARGON2_TIME_COST": "three"}, "whole number"),
+        ({"IDP_ENV": "staging"}, "IDP_ENV must be one of"),
+        ({"IDP_KEY_ENCRYPTION_KEY": "c2hvcnQ="}, "exactly 32 random bytes"),
+    ],
+)
+def test_bad_settings_are_refused_with_the_variable_named(environ: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_settings(environ)
+
+
+def test_production_refuses_development_secrets() -> None:
+    base = {"IDP_ENV": "production", "IDP_ISSUER": "https://id.example.vn"}
+    with pytest.raises(ConfigError, match="IDP_SECRET_KEY"):
+        load_settings(base)
+    with pytest.raises(ConfigError, match="IDP_KEY_ENCRYPTION_KEY"):
+        load_settings({**base, "IDP_SECRET_KEY": "s" * 40})
+    with pytest.raises(ConfigError, match="https"):
+        load_settings({**base, "IDP_SECRET_KEY": "s" * 40, "IDP_KEY_ENCRYPTION_KEY": REAL_KEK, "IDP_ISSUER": "http://x"})
+    settings = load_settings({**base, "IDP_SECRET_KEY": "s" * 40, "IDP_KEY_ENCRYPTION_KEY": REAL_KEK})
+    assert settings.is_production
