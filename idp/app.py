@@ -14,7 +14,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or load_settings()
     app = Flask("idp", instance_path=settings.instance_path or None, instance_relative_config=True)
     setup_config(app, settings)
-    from . import db, errors
+    from . import db, errors, models  # noqa: F401  (models: complete metadata before any query)
 
     db.setup_db(app)
     errors.setup_errors(app)

@@ -19,7 +19,7 @@ ENV_PREFIX = "IDP_"
 ENVIRONMENTS = ("development", "test", "production")
 
 #: Development-only values: published in this file, therefore never acceptable in production.
-DEV_SECRET_KEY = "development-only-secret-key-not-for-production"  # noqa: S105 (refused in production)
+DEV_SECRET_KEY = "development-only-secret-key-not-for-production"  # refused in production
 DEV_KEY_ENCRYPTION_KEY = base64.b64encode(b"development-only-kek-32-bytes!!!").decode()
 
 
@@ -49,6 +49,24 @@ class Settings:
     argon2_time_cost: int = 3
     argon2_memory_cost: int = 65536
     argon2_parallelism: int = 1
+    #: Lifetimes in seconds. Codes: at most 60 s (ASVS 10.4.3 L3). Sessions: NIST 800-63B AAL2
+    #: (30 min idle, 12 h absolute). Refresh tokens: idle and absolute, never beyond the SSO session.
+    authorization_code_ttl: int = 60
+    access_token_ttl: int = 600
+    id_token_ttl: int = 3600
+    refresh_token_idle_ttl: int = 4 * 3600
+    refresh_token_absolute_ttl: int = 12 * 3600
+    #: Parallel refreshes of one token within this many seconds get the same answer, not a family revocation.
+    refresh_reuse_grace: int = 5
+    sso_session_idle_ttl: int = 30 * 60
+    sso_session_absolute_ttl: int = 12 * 3600
+    activation_code_ttl: int = 72 * 3600
+    #: Signing keys rotate by themselves this often (seconds); 0 turns automatic rotation off.
+    key_rotation_interval: int = 30 * 24 * 3600
+    #: How long a process trusts its cached copy of the signing keys; bounds how late it sees a rotation.
+    key_cache_ttl: int = 5
+    #: Algorithm of JWT access tokens (RFC 9068); ID tokens use each client's registered algorithm.
+    access_token_alg: str = "RS256"
     #: Largest request body accepted, in bytes; forms here are small.
     max_content_length: int = 64 * 1024
     #: Default log level of the service.
@@ -57,6 +75,11 @@ class Settings:
     @property
     def is_production(self) -> bool:
         return self.env == "production"
+
+    @property
+    def allows_http_loopback_redirects(self) -> bool:
+        """http://127.0.0.1 and http://localhost redirect URIs are for development and tests only."""
+        return not self.is_production
 
     def key_encryption_key_bytes(self) -> bytes:
         return base64.b64decode(self.key_encryption_key)
@@ -100,6 +123,10 @@ def validate(settings: Settings) -> None:
         kek = b""
     if len(kek) != 32:
         raise ConfigError("IDP_KEY_ENCRYPTION_KEY must be the base64 encoding of exactly 32 random bytes.")
+    if settings.access_token_alg not in ("RS256", "ES256", "EdDSA"):
+        raise ConfigError("IDP_ACCESS_TOKEN_ALG must be RS256, ES256 or EdDSA.")
+    if not 1 <= settings.authorization_code_ttl <= 600:
+        raise ConfigError("IDP_AUTHORIZATION_CODE_TTL must be between 1 and 600 seconds.")
     if settings.argon2_memory_cost < 8 * settings.argon2_parallelism or settings.argon2_time_cost < 1:
         raise ConfigError("The argon2 parameters are below argon2's own minimums.")
     if settings.is_production:

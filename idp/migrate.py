@@ -17,10 +17,11 @@ def alembic_config(app: Flask) -> Config:
     return config
 
 
-def upgrade_database(app: Flask, revision: str = "head") -> None:
+def upgrade_database(app: Flask, revision: str = "heads") -> None:
     command.upgrade(alembic_config(app), revision)
 
 
 def current_revision(app: Flask) -> str | None:
     with app.extensions["idp.engine"].connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        heads = MigrationContext.configure(connection).get_current_heads()
+    return ",".join(sorted(heads)) or None

@@ -38,6 +38,8 @@ def test_production_refuses_development_secrets() -> None:
     with pytest.raises(ConfigError, match="IDP_KEY_ENCRYPTION_KEY"):
         load_settings({**base, "IDP_SECRET_KEY": "s" * 40})
     with pytest.raises(ConfigError, match="https"):
-        load_settings({**base, "IDP_SECRET_KEY": "s" * 40, "IDP_KEY_ENCRYPTION_KEY": REAL_KEK, "IDP_ISSUER": "http://x"})
+        load_settings(
+            {**base, "IDP_SECRET_KEY": "s" * 40, "IDP_KEY_ENCRYPTION_KEY": REAL_KEK, "IDP_ISSUER": "http://x"}
+        )
     settings = load_settings({**base, "IDP_SECRET_KEY": "s" * 40, "IDP_KEY_ENCRYPTION_KEY": REAL_KEK})
     assert settings.is_production

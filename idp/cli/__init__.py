@@ -70,9 +70,9 @@ def emit(data: dict[str, Any], *, as_json: bool, text: str) -> None:
 
 
 def register_commands(group: click.Group) -> None:
-    from . import audit, db, demo, identity, serve
+    from . import accounts, audit, clients, db, demo, identity, keys, serve
 
-    for module in (audit, db, demo, identity, serve):
+    for module in (accounts, audit, clients, db, demo, identity, keys, serve):
         group.add_command(module.command)
 
 

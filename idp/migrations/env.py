@@ -6,7 +6,7 @@ from typing import Any
 
 from alembic import context
 
-import identity.models  # noqa: F401  (registers the register's tables)
+import idp.models  # noqa: F401  (registers every package's tables)
 from identity.db import Base
 from identity.types import UTCDateTime
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from identity import PrefixExhausted, issue_person
 from identity import pin_allocation as allocation
-from identity.models import PinChange, Person
+from identity.models import Person, PinChange
 from identity.names import fold_for_search
 from tests import factories
 
@@ -66,7 +66,7 @@ def test_cancelled_pins_are_never_reissued(session: Session) -> None:
     person = factories.person(session)
     session.add(PinChange(person_id=person.id, old_pin=f"{PREFIX}000007", new_pin=person.pin, reason="r", actor="t"))
     session.commit()
-    proposals = iter([7, 7, 8] + list(range(9, 200)))
+    proposals = iter([7, 7, 8, *list(range(9, 200))])
     pins = allocation.allocate_pins(session, PREFIX, 1, randbelow=lambda _n: next(proposals))
     assert pins == [f"{PREFIX}000008"]
 

@@ -1,0 +1,1 @@
+"""Protocol state of the provider: authorization codes, tokens, consents, SSO sessions."""
