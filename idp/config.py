@@ -21,6 +21,7 @@ ENVIRONMENTS = ("development", "test", "production")
 #: Development-only values: published in this file, therefore never acceptable in production.
 DEV_SECRET_KEY = "development-only-secret-key-not-for-production"  # refused in production
 DEV_KEY_ENCRYPTION_KEY = base64.b64encode(b"development-only-kek-32-bytes!!!").decode()
+DEV_PAIRWISE_SALT = "development-only-pairwise-salt"
 
 
 class ConfigError(Exception):
@@ -43,6 +44,9 @@ class Settings:
     issuer: str = "http://127.0.0.1:5000"
     #: Base64 of 32 bytes: the AES-256-GCM key that seals TOTP seeds and private signing keys.
     key_encryption_key: str = DEV_KEY_ENCRYPTION_KEY
+    #: Secret salt of pairwise subject identifiers. Changing it changes every citizen's ``sub`` at
+    #: every portal, so it is set once per deployment and never rotated.
+    pairwise_salt: str = DEV_PAIRWISE_SALT
     #: Where the embedded database and other local state live; empty means Flask's instance folder.
     instance_path: str = ""
     #: argon2id iterations, memory (KiB) and lanes; OWASP's second recommended profile by default.
@@ -136,6 +140,8 @@ def validate(settings: Settings) -> None:
 def _validate_production(settings: Settings) -> None:
     if settings.secret_key == DEV_SECRET_KEY or len(settings.secret_key) < 32:
         raise ConfigError("In production IDP_SECRET_KEY must be set to a random value of 32 characters or more.")
+    if settings.pairwise_salt == DEV_PAIRWISE_SALT or len(settings.pairwise_salt) < 32:
+        raise ConfigError("In production IDP_PAIRWISE_SALT must be set once to a random value of 32+ characters.")
     if settings.key_encryption_key == DEV_KEY_ENCRYPTION_KEY:
         raise ConfigError("In production IDP_KEY_ENCRYPTION_KEY must be set; the development key is public.")
     if not settings.issuer.startswith("https://"):

@@ -1,0 +1,56 @@
+"""Authentication context classes (``acr``): defined once, published in discovery, documented for portals.
+
+A portal asks for a minimum with ``acr_values``; a session below it is stepped up, not rejected.
+Each class names the authentication methods (RFC 8176 ``amr`` values) and the identity level
+(1 = activated online, 2 = verified in person) it requires.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class AcrClass:
+    value: str
+    rank: int
+    required_amr: frozenset[str]
+    min_identity_level: int
+    description: str
+
+
+PASSWORD = AcrClass("urn:vn:eid:acr:pwd", 1, frozenset({"pwd"}), 1, "password")
+MFA = AcrClass("urn:vn:eid:acr:mfa", 2, frozenset({"pwd", "otp"}), 1, "password and one-time code")
+MFA_VERIFIED = AcrClass(
+    "urn:vn:eid:acr:mfa:ial2",
+    3,
+    frozenset({"pwd", "otp"}),
+    2,
+    "password and one-time code, identity verified in person",
+)
+ACR_CLASSES = (PASSWORD, MFA, MFA_VERIFIED)
+BY_VALUE = {c.value: c for c in ACR_CLASSES}
+
+
+def achieved(amr: Iterable[str], identity_level: int) -> AcrClass:
+    """The strongest class this authentication event satisfies (at least PASSWORD after a login)."""
+    methods = set(amr)
+    best = PASSWORD
+    for candidate in ACR_CLASSES:
+        if candidate.required_amr <= methods and identity_level >= candidate.min_identity_level:
+            best = max(best, candidate, key=lambda c: c.rank)
+    return best
+
+
+def requested(acr_values: str | None) -> list[AcrClass]:
+    """Known classes from an ``acr_values`` parameter, in the portal's order; unknown values ignored."""
+    return [BY_VALUE[v] for v in (acr_values or "").split() if v in BY_VALUE]
+
+
+def satisfies(current: str, wanted: list[AcrClass]) -> bool:
+    """True when no class was requested or the session's class ranks at least the weakest one asked."""
+    if not wanted:
+        return True
+    have = BY_VALUE.get(current)
+    return have is not None and have.rank >= min(c.rank for c in wanted)
