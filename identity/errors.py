@@ -74,3 +74,40 @@ class AuditChainBroken(IdentityError):
     """The audit trail no longer verifies."""
 
     code = "audit_chain_broken"
+
+
+class UnknownAccount(IdentityError):
+    """The person exists but no e-ID account has been opened for them."""
+
+    code = "unknown_account"
+
+
+class CredentialRejected(IdentityError):
+    """A sign-in that failed; one message whatever the cause, so it reveals nothing (ASVS 6.3.8)."""
+
+    code = "credential_rejected"
+
+
+class ActivationRejected(IdentityError):
+    """An activation attempt with a PIN and code that do not match a live code; one message for every cause."""
+
+    code = "activation_rejected"
+
+
+class TooManyAttempts(IdentityError):
+    """Too many wrong guesses against one secret; a fresh one must be issued (or time must pass)."""
+
+    code = "too_many_attempts"
+
+
+class WeakPassword(InvalidInput):
+    """A new password the policy refuses; ``reason`` is a stable code, the message says exactly why."""
+
+    code = "weak_password"
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message, field="password")
+        self.reason = reason
+
+    def as_dict(self) -> dict[str, str]:
+        return {**super().as_dict(), "reason": self.reason}
