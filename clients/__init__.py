@@ -13,6 +13,7 @@ from .models import AUTHENTICATED_ENDPOINTS, Client
 from .redirect_uris import LOOPBACK_HOSTS, validate_uri
 from .registry import (
     client_record,
+    find_active_client,
     get_active_client,
     get_client,
     list_clients,
@@ -43,6 +44,7 @@ __all__ = [
     "InvalidMetadata",
     "UnknownClient",
     "client_record",
+    "find_active_client",
     "get_active_client",
     "get_client",
     "hash_secret",

@@ -137,7 +137,9 @@ def _check_authority(authority: str, refuse: Refuse) -> str:
     if "%" in authority:
         raise refuse("percent-encoding is not allowed in the host")
     if authority.startswith("["):
-        host, _, port = authority.partition("]")
+        host, bracket, port = authority.partition("]")
+        if not bracket:
+            raise refuse("the IPv6 address is not valid")
         host += "]"
         if port and not port.startswith(":"):
             raise refuse("the IPv6 address must be followed by the port or the path")

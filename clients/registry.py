@@ -83,6 +83,14 @@ def get_active_client(session: Session, client_id: str) -> Client:
     return client
 
 
+def find_active_client(session: Session, client_id: str) -> Client | None:
+    """Authlib's ``query_client`` contract: the usable client, or None for an unknown or suspended one."""
+    try:
+        return get_active_client(session, client_id)
+    except (UnknownClient, ClientSuspended):
+        return None
+
+
 def list_clients(session: Session) -> list[Client]:
     """Every client, suspended ones included, by name."""
     return list(session.scalars(select(Client).order_by(Client.name, Client.client_id)))
