@@ -40,7 +40,7 @@ ACTIVATION_REJECTED = (
 def get_account(session: Session, pin: str, *, for_update: bool = False) -> Account:
     """A registrar's lookup: precise errors for a bad or unknown PIN, or a person without an account."""
     person = get_person(session, pin)
-    query = select(Account).where(Account.person_id == person.id)
+    query = select(Account).where(Account.person_id == person.id).execution_options(populate_existing=True)
     account = session.scalars(query.with_for_update() if for_update else query).one_or_none()
     if account is None:
         raise UnknownAccount(f"No e-ID account has been opened for PIN {person.pin}.")

@@ -37,7 +37,13 @@ def find_account(session: Session, pin: str, *, for_update: bool = False) -> Acc
         if "non_ascii_digit" in error.problems:
             raise
         return None
-    query = select(Account).join(Account.person).options(contains_eager(Account.person)).where(Person.pin == pin)
+    query = (
+        select(Account)
+        .join(Account.person)
+        .options(contains_eager(Account.person))
+        .where(Person.pin == pin)
+        .execution_options(populate_existing=True)  # a long-lived session must not see a stale state
+    )
     if for_update:
         query = query.with_for_update()
     return session.scalars(query).one_or_none()

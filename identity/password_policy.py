@@ -30,8 +30,8 @@ MIN_LENGTH = 8
 MAX_LENGTH = MAX_PASSWORD_BYTES // 4
 #: The service's own names, refused inside any password (folded: lower case, no diacritics or separators).
 SERVICE_WORDS = ("vneid", "dichvucong")
-#: Keyboard rows and the digit row, walked either way, count as sequential.
-_KEYBOARD_ROWS = ("`1234567890-=", "qwertyuiop[]\\", "asdfghjkl;'", "zxcvbnm,./", "01234567890")
+#: Keyboard rows and the digits (wrapping past 9), walked either way, count as sequential.
+_KEYBOARD_ROWS = ("`1234567890-=", "qwertyuiop[]\\", "asdfghjkl;'", "zxcvbnm,./", "0123456789" * 3)
 _AFFIXES = re.compile(r"^[\W\d_]+|[\W\d_]+$")
 
 
