@@ -12,7 +12,6 @@ from .accounts import (
     change_password,
     get_account,
     open_account,
-    verify_in_person,
 )
 from .authn import authenticate_password
 from .cards import bind_card, card_expiry
@@ -42,6 +41,7 @@ from .person_facts import PersonFacts, parse_date, person_facts
 from .pin import parse_pin, structural_problems
 from .register import get_person, issue_person, person_record, reestablish_pin
 from .search import find_people
+from .verification import verify_in_person
 from .vocabulary import CardStatus, PersonStatus, Sex
 
 __all__ = [

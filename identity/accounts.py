@@ -1,5 +1,5 @@
-"""E-ID accounts: a registrar opens one, its holder activates it with a one-time code, changes the
-password, and a registrar may verify the holder in person (identity level 2).
+"""E-ID accounts: a registrar opens one, its holder activates it with a one-time code and changes the
+password; supervisors suspend, restore and revoke it. (Level 2, in person: identity.verification.)
 
 Every function works in the caller's unit of work: it flushes, never commits, and audits in the
 same transaction. Everything a refused call checks is checked before anything is written, with one
@@ -21,12 +21,18 @@ from . import audit
 from .account_states import REGISTRAR_TRANSITIONS, apply_transition
 from .activation_codes import MAX_ATTEMPTS, code_digest, new_code
 from .authn import authenticate_password, can_sign_in, find_account
-from .errors import ActivationRejected, CardConflict, IllegalTransition, InvalidInput, TooManyAttempts, UnknownAccount
+from .errors import (
+    ActivationRejected,
+    IllegalTransition,
+    InvalidInput,
+    TooManyAttempts,
+    UnknownAccount,
+    WeakPassword,
+)
 from .models import Account, AccountStatus, ActivationCode, Person
 from .password_policy import PasswordPolicy, birth_date_words
 from .passwords import PasswordHasher, normalise_password
-from .pin import is_pin_shaped
-from .register import current_card, get_person, require_reason, subject_of
+from .register import get_person, require_reason, subject_of
 from .types import utcnow
 from .vocabulary import PersonStatus
 
@@ -169,46 +175,10 @@ def change_password(
     person = account.person
     policy.check(new_password, context_words=_context_words(person), name_parts=_name_parts(person))
     if normalise_password(new_password) == normalise_password(current_password):
-        raise InvalidInput("The new password is the same as the current one.", field="password")
+        raise WeakPassword("The new password is the same as the current one; choose another.", reason="unchanged")
     account.password_hash, account.password_changed_at = hasher.hash(new_password), utcnow()
     session.flush()
     audit.record(session, audit.Event("account.password_changed", subject_of(person), subject_of(person)))
-    return account
-
-
-def verify_in_person(
-    session: Session, pin: str, *, card_number: str, actor: str, today: dt.date | None = None
-) -> Account:
-    """Identity level 2: a registrar checked the person against their valid, unexpired citizen card."""
-    number = card_number.strip()
-    if not is_pin_shaped(number):
-        raise InvalidInput("A citizen identity card number is 12 ASCII digits.", field="card_number")
-    account = get_account(session, pin, for_update=True)
-    if account.status not in (AccountStatus.PENDING_ACTIVATION, AccountStatus.ACTIVE):
-        raise IllegalTransition(f"Cannot verify an e-ID account that is {account.status.value}.")
-    person = account.person
-    if person.status is not PersonStatus.ACTIVE:
-        raise IllegalTransition(f"Cannot verify an identity that is {person.status.value} in the register.")
-    card = current_card(session, person)
-    if card is None:
-        raise CardConflict(f"PIN {person.pin} has no valid citizen card in the register; bind the card first.")
-    if card.number != number:
-        raise CardConflict(f"Card {number} is not the valid card of PIN {person.pin}; check the card in hand.")
-    if card.expires_on is not None and card.expires_on <= (today or dt.date.today()):
-        raise CardConflict(f"The card expired on {card.expires_on.isoformat()}; a new card is needed first.")
-    account.identity_level, account.verified_by, account.verified_at = 2, actor, utcnow()
-    account.verified_card_id = card.id
-    session.flush()
-    audit.record(
-        session,
-        audit.Event(
-            "account.verified_in_person",
-            actor,
-            subject_of(person),
-            None,
-            {"pin": person.pin, "card_number": card.number, "card_issued_on": card.issued_on, "identity_level": 2},
-        ),
-    )
     return account
 
 
