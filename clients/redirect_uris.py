@@ -72,7 +72,7 @@ def validate_uri(uri: object, *, field: str, allow_http_loopback: bool) -> str:
         )
     _check_scheme(uri, allow_http_loopback, refuse)
     for char, why in (
-        ("#", "a redirect URI must not contain a fragment (RFC 6749 §3.1.2)"),
+        ("#", "a fragment is not allowed (RFC 6749 §3.1.2)"),
         ("*", "wildcards are not supported; register every URI in full"),
         ("@", "user information and '@' are not allowed (percent-encode an '@' in a path as %40)"),
         ("\\", "a backslash is read as '/' by browsers"),
