@@ -14,9 +14,15 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or load_settings()
     app = Flask("idp", instance_path=settings.instance_path or None, instance_relative_config=True)
     setup_config(app, settings)
-    from . import db, errors, models  # noqa: F401  (models: complete metadata before any query)
+    from . import db, errors, i18n, models, security  # noqa: F401  (models: complete metadata first)
+    from .interaction.setup import setup_interaction
+    from .oidc.setup import setup_oidc
 
     db.setup_db(app)
+    security.setup_security(app, settings)
+    i18n.setup_i18n(app)
+    setup_oidc(app, settings)
+    setup_interaction(app)
     errors.setup_errors(app)
     return app
 

@@ -17,7 +17,7 @@ def alembic_config(app: Flask) -> Config:
     return config
 
 
-def upgrade_database(app: Flask, revision: str = "heads") -> None:
+def upgrade_database(app: Flask, revision: str = "head") -> None:
     command.upgrade(alembic_config(app), revision)
 
 

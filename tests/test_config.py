@@ -35,11 +35,13 @@ def test_production_refuses_development_secrets() -> None:
     base = {"IDP_ENV": "production", "IDP_ISSUER": "https://id.example.vn"}
     with pytest.raises(ConfigError, match="IDP_SECRET_KEY"):
         load_settings(base)
+    base["IDP_SECRET_KEY"] = "s" * 40
+    with pytest.raises(ConfigError, match="IDP_PAIRWISE_SALT"):
+        load_settings(base)
+    base["IDP_PAIRWISE_SALT"] = "p" * 40
     with pytest.raises(ConfigError, match="IDP_KEY_ENCRYPTION_KEY"):
-        load_settings({**base, "IDP_SECRET_KEY": "s" * 40})
+        load_settings(base)
+    base["IDP_KEY_ENCRYPTION_KEY"] = REAL_KEK
     with pytest.raises(ConfigError, match="https"):
-        load_settings(
-            {**base, "IDP_SECRET_KEY": "s" * 40, "IDP_KEY_ENCRYPTION_KEY": REAL_KEK, "IDP_ISSUER": "http://x"}
-        )
-    settings = load_settings({**base, "IDP_SECRET_KEY": "s" * 40, "IDP_KEY_ENCRYPTION_KEY": REAL_KEK})
-    assert settings.is_production
+        load_settings({**base, "IDP_ISSUER": "http://x"})
+    assert load_settings(base).is_production

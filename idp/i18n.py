@@ -1,0 +1,58 @@
+"""Languages of the pages: Vietnamese by default, English on request.
+
+The choice comes from ``?lang=`` (the switch on every page), remembered in the session, or from an
+authorization request's ``ui_locales``. Catalogues are compiled from the shipped ``.po`` files into
+the instance folder at start, so no generated file is kept in the repository.
+"""
+
+from __future__ import annotations
+
+import os
+from importlib import resources
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from flask import Flask, request, session
+from flask_babel import Babel, get_locale
+
+SUPPORTED = ("vi", "en")
+DEFAULT = "vi"
+
+
+def select_locale() -> str:
+    choice = request.args.get("lang")
+    if choice in SUPPORTED:
+        session["lang"] = choice
+        return choice
+    remembered = session.get("lang")
+    return remembered if remembered in SUPPORTED else DEFAULT
+
+
+def compile_catalogues(target: Path) -> Path:
+    """Write ``.mo`` files for every shipped ``.po`` catalogue; returns the translations directory."""
+    source = resources.files("idp") / "translations"
+    for language in SUPPORTED:
+        po_file = source / language / "LC_MESSAGES" / "messages.po"
+        if not po_file.is_file():
+            continue
+        out = target / language / "LC_MESSAGES"
+        out.mkdir(parents=True, exist_ok=True)
+        with po_file.open("rb") as handle:
+            catalog = read_po(handle, locale=language)
+        partial = out / f"messages.mo.{os.getpid()}"
+        with partial.open("wb") as handle:
+            write_mo(handle, catalog)
+        os.replace(partial, out / "messages.mo")  # atomic: other workers never read half a file
+    return target
+
+
+def setup_i18n(app: Flask) -> None:
+    directory = compile_catalogues(Path(app.instance_path) / "translations")
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(directory)
+    app.config["BABEL_DEFAULT_LOCALE"] = DEFAULT
+    Babel(app, locale_selector=select_locale)
+
+    @app.context_processor
+    def _locale() -> dict[str, str]:
+        return {"current_locale": str(get_locale() or DEFAULT)}

@@ -1,0 +1,1 @@
+"""The citizen-facing steps of an authorization: sign in, consent, account activation."""

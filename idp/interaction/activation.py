@@ -1,0 +1,39 @@
+"""Account activation: PIN + one-time activation code from the registrar + a new password."""
+
+from __future__ import annotations
+
+from flask import current_app, render_template
+from flask_babel import gettext as _
+
+from identity import IdentityError
+from identity.accounts import activate_account
+
+from ..db import db_session
+from .blueprint import bp
+from .forms import ActivationForm
+
+
+@bp.route("/activate", methods=["GET", "POST"])
+def activate():  # type: ignore[no-untyped-def]
+    form = ActivationForm()
+    if not form.is_submitted():
+        return render_template("activate.html", form=form, error=None)
+    if not form.validate_on_submit():
+        return render_template("activate.html", form=form, error=_("Please fill in every field.")), 400
+    if form.password.data != form.confirm.data:
+        return render_template("activate.html", form=form, error=_("The two passwords are not the same.")), 400
+    session = db_session()
+    try:
+        activate_account(
+            session,
+            form.pin.data,
+            form.code.data,
+            form.password.data,
+            hasher=current_app.extensions["idp.hasher"],
+            policy=current_app.extensions["idp.password_policy"],
+        )
+    except IdentityError as error:
+        session.commit()  # failed-attempt counters stand
+        return render_template("activate.html", form=form, error=error.message), 400
+    session.commit()
+    return render_template("activated.html")

@@ -1,0 +1,12 @@
+"""Registering the citizen-facing pages."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from . import activation, consent, login  # noqa: F401  (routes register on the blueprint at import)
+from .blueprint import bp
+
+
+def setup_interaction(app: Flask) -> None:
+    app.register_blueprint(bp)

@@ -1,0 +1,125 @@
+"""The authorization endpoint (OIDC Core 3.1.2) as a short chain of named steps.
+
+validate (Authlib + our parameter rules) → find the citizen's session → policy (login? consent?)
+→ interact, or issue the code and redirect with ``iss``.
+"""
+
+from __future__ import annotations
+
+from authlib.oauth2.rfc6749 import OAuth2Error
+from authlib.oidc.core.errors import ConsentRequiredError, LoginRequiredError
+from flask import Blueprint, Response, current_app, redirect, request, url_for
+from werkzeug.datastructures import MultiDict
+
+from identity.models import Account
+
+from ..db import db_session
+from ..interaction import store
+from . import acr
+from .browser import current_sso_session, set_ui_locale
+from .consent import consent_covers
+from .par import expand_pushed_request
+from .policy import Situation, first_required
+from .principal import Principal
+from .request_params import RequestOptions, parse_options, refuse_request_objects
+from .responses import error_page, error_to_client, redirect_to_client, registered_redirect_uri
+from .stored_request import oauth_request
+
+bp = Blueprint("authorize", __name__)
+
+
+@bp.route("/authorize", methods=["GET", "POST"])
+def authorize() -> Response | tuple[str, int]:
+    """OIDC Core 3.1.2.1: GET and POST (form-encoded) are both supported."""
+    return run(MultiDict(request.values.items(multi=True)), interaction=None)
+
+
+@bp.route("/authorize/continue")
+def resume() -> Response | tuple[str, int]:
+    """Back from sign-in or consent: replay the stored request with what the citizen just did."""
+    interaction = store.load(request.args.get("interaction"))
+    if interaction is None:
+        return error_page(
+            OAuth2Error("expired_request", "This sign-in request has expired. Return to the portal and start again.")
+        )
+    return run(interaction.params, interaction=interaction)
+
+
+def provider():  # type: ignore[no-untyped-def]
+    return current_app.extensions["idp.provider"]
+
+
+def run(params: MultiDict[str, str], *, interaction: store.Interaction | None) -> Response | tuple[str, int]:
+    server = provider()
+    after_post = request.method == "POST"
+    try:
+        refuse_request_objects(params)
+        params = expand_pushed_request(params)
+        oauth = oauth_request(params)
+        grant = server.get_consent_grant(oauth, end_user=None)
+        options = parse_options(params, grant.redirect_uri)
+    except OAuth2Error as error:
+        return _refuse(error, params, after_post=after_post)
+    set_ui_locale(options.ui_locales)
+    sso = current_sso_session()
+    account = db_session().get(Account, sso.account_id) if sso else None
+    scopes = grant.request.scope.split() if grant.request.scope else []
+    situation = Situation(
+        sso=sso,
+        person=account.person if account else None,
+        prompts=options.prompts,
+        max_age=options.max_age,
+        login_hint=options.login_hint,
+        first_party=grant.client.first_party,
+        consent_covers=bool(account) and consent_covers(db_session(), account.id, grant.client.client_id, scopes),
+        logged_in_during_interaction=_logged_in_during(interaction, sso),
+        consented_during_interaction=bool(interaction and interaction.consented),
+    )
+    needed = first_required(situation)
+    if needed is not None:
+        if "none" in options.prompts:
+            error = LoginRequiredError() if needed.step == "login" else ConsentRequiredError()
+            return error_to_client(error, grant.redirect_uri, params.get("state"), after_post=after_post)
+        pending = interaction or store.save(params)
+        return redirect(url_for(f"interaction.{needed.step}", interaction=pending.id), code=303)
+    assert sso is not None
+    assert account is not None
+    principal = _principal(sso, account, options)
+    response = server.create_authorization_response(oauth, grant_user=principal, grant=grant)
+    db_session().commit()
+    if interaction is not None:
+        store.finish(interaction.id)
+    return redirect_to_client(response.location, after_post=after_post)
+
+
+def _refuse(error: OAuth2Error, params: MultiDict[str, str], *, after_post: bool) -> Response | tuple[str, int]:
+    """Redirect the error only to a redirect URI registered for an active client; else show it."""
+    redirect_uri = error.redirect_uri
+    if redirect_uri is None and params.get("client_id"):
+        redirect_uri = registered_redirect_uri(params, provider().query_client(params["client_id"]))
+    if redirect_uri is None:
+        return error_page(error)
+    return error_to_client(error, redirect_uri, params.get("state"), after_post=after_post)
+
+
+def _logged_in_during(interaction: store.Interaction | None, sso: object | None) -> bool:
+    return bool(
+        interaction
+        and interaction.logged_in_at
+        and sso is not None
+        and sso.auth_time.timestamp() >= interaction.started_at  # type: ignore[attr-defined]
+    )
+
+
+def _principal(sso, account: Account, options: RequestOptions) -> Principal:  # type: ignore[no-untyped-def]
+    return Principal(
+        account_id=account.id,
+        person_id=account.person_id,
+        identity_level=account.identity_level,
+        auth_time=sso.auth_time,
+        acr=sso.acr or acr.PASSWORD.value,
+        amr=tuple(sso.amr.split()),
+        sid=sso.sid,
+        session_id=sso.id,
+        claims_request=options.claims_request,
+    )

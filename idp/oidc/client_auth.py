@@ -1,0 +1,49 @@
+"""``private_key_jwt`` client authentication (RFC 7523 §2.2, OIDC Core 9) with replay protection.
+
+Authlib verifies the assertion; we supply the audiences we accept, the client's registered public
+keys (never a key named by the assertion itself), and a ``jti`` store so that an intercepted
+assertion cannot be replayed (SECURITY.md V12, fosite CVE-2020-15222).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
+from joserfc.jwk import KeySet
+from sqlalchemy.exc import IntegrityError
+
+from identity.types import utcnow
+
+from ..db import db_session
+from .models import UsedClientAssertion
+
+#: Assertions older than this are refused even when their ``exp`` is further away.
+MAX_ASSERTION_AGE = dt.timedelta(minutes=10)
+
+
+class PrivateKeyJwt(JWTBearerClientAssertion):
+    CLIENT_AUTH_METHOD = "private_key_jwt"
+
+    def __init__(self, audiences: list[str]) -> None:
+        super().__init__(validate_jti=True, leeway=30)
+        self._audiences = audiences
+
+    def get_audiences(self) -> list[str]:
+        return self._audiences
+
+    def resolve_client_public_key(self, client: Any) -> KeySet:
+        return KeySet.import_key_set(client.jwks)
+
+    def validate_jti(self, claims: dict[str, Any], jti: str) -> bool:
+        """Remember the jti until the assertion expires; a second sighting is a replay."""
+        expires = dt.datetime.fromtimestamp(int(claims["exp"]), tz=dt.UTC)
+        expires = min(expires, utcnow() + MAX_ASSERTION_AGE)
+        session = db_session()
+        try:
+            with session.begin_nested():
+                session.add(UsedClientAssertion(client_id=str(claims["sub"]), jti=str(jti)[:200], expires_at=expires))
+        except IntegrityError:
+            return False
+        return True

@@ -1,0 +1,84 @@
+"""The authorization code grant (RFC 6749 §4.1, OIDC Core 3.1) on our storage.
+
+The library asks for save, query, delete and authenticate_user; we answer with hashed, single-use,
+client-bound codes, and open one grant (token family) per successful exchange.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from authlib.oauth2.rfc6749 import grants
+from authlib.oauth2.rfc6749.hooks import hooked
+
+from ...db import db_session
+from ..codes import code_expiry, consume_code
+from ..grant_store import open_grant, principal_from_code
+from ..models import AuthorizationCode
+from ..opaque import digest, new_secret
+from ..principal import Principal
+from .auth_methods import TOKEN_AUTH_METHODS
+
+
+class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
+    TOKEN_ENDPOINT_AUTH_METHODS = TOKEN_AUTH_METHODS
+
+    def generate_authorization_code(self) -> str:
+        return new_secret()
+
+    def save_authorization_code(self, code: str, request: Any) -> None:
+        """Store the code's hash with everything the token request must match."""
+        principal: Principal = request.user
+        data = request.payload.data
+        db_session().add(
+            AuthorizationCode(
+                code_hash=digest(code),
+                client_id=request.client.client_id,
+                account_id=principal.account_id,
+                session_id=principal.session_id,
+                redirect_uri=request.payload.redirect_uri,
+                scope=request.scope,
+                nonce=data.get("nonce"),
+                code_challenge=data.get("code_challenge"),
+                code_challenge_method=data.get("code_challenge_method"),
+                claims=json.dumps(principal.claims_request) if principal.claims_request else None,
+                auth_time=principal.auth_time,
+                acr=principal.acr,
+                amr=" ".join(principal.amr),
+                expires_at=code_expiry(self.server.settings.authorization_code_ttl),
+            )
+        )
+
+    def query_authorization_code(self, code: str, client: Any) -> AuthorizationCode | None:
+        """Consume the code atomically; a replay revokes what its first use produced."""
+        return consume_code(db_session(), code, client.client_id)
+
+    def delete_authorization_code(self, authorization_code: AuthorizationCode) -> None:
+        """Used codes are kept (marked used), so that a replay can be recognised and punished."""
+
+    def authenticate_user(self, authorization_code: AuthorizationCode) -> Principal:
+        return principal_from_code(db_session(), authorization_code)
+
+    @hooked
+    def create_token_response(self) -> tuple[int, dict[str, Any], list[tuple[str, str]]]:
+        """Open a grant for this exchange, then issue tokens under it."""
+        client, code = self.request.client, self.request.authorization_code
+        principal = self.authenticate_user(code)
+        self.request.user = principal
+        session = db_session()
+        settings = self.server.settings
+        grant = open_grant(
+            session,
+            client_id=client.client_id,
+            principal=principal,
+            scope=code.scope,
+            absolute_ttl=settings.refresh_token_absolute_ttl,
+        )
+        with_refresh = client.check_grant_type("refresh_token")
+        if with_refresh:
+            principal.refresh_token = new_secret()
+        token = self.generate_token(user=principal, scope=code.scope, include_refresh_token=with_refresh)
+        self.save_token(token)
+        code.grant_id = grant.id
+        return 200, token, self.TOKEN_RESPONSE_HEADER

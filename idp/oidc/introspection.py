@@ -1,0 +1,68 @@
+"""Token introspection (RFC 7662) for the client a token was issued to.
+
+Inactive, unknown, or other clients' tokens all answer exactly ``{"active": false}`` (§2.2), so a
+client learns nothing about tokens that are not its own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Error
+from flask import Blueprint, Response, current_app, jsonify, request
+from sqlalchemy import select
+
+from identity.types import utcnow
+
+from ..app import settings_of
+from ..db import db_session
+from .access_tokens import InactiveToken, verify_access_token
+from .grants import TOKEN_AUTH_METHODS
+from .models import Grant, RefreshToken
+from .opaque import digest
+
+bp = Blueprint("introspection", __name__)
+_PUBLISHED = ("scope", "client_id", "sub", "exp", "iat", "iss", "aud", "jti", "auth_time", "acr")
+
+
+@bp.route("/introspect", methods=["POST"])
+def introspect() -> Response:
+    server = current_app.extensions["idp.provider"]
+    oauth = server.create_oauth2_request(None)
+    try:
+        client = server.authenticate_client(oauth, TOKEN_AUTH_METHODS, endpoint="introspection")
+        token = request.form.get("token")
+        if not token:
+            raise InvalidRequestError("Missing 'token'.")
+    except OAuth2Error as error:
+        return server.handle_error_response(oauth, error)
+    body = _describe(token, client.client_id)
+    response = jsonify(body)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _describe(token: str, client_id: str) -> dict[str, Any]:
+    session = db_session()
+    row = session.scalars(select(RefreshToken).where(RefreshToken.token_hash == digest(token))).one_or_none()
+    if row is not None:
+        grant = session.get(Grant, row.grant_id)
+        now = utcnow()
+        live = grant is not None and grant.revoked_at is None and row.used_at is None and row.expires_at > now
+        if not live or grant.client_id != client_id:
+            return {"active": False}
+        return {
+            "active": True,
+            "token_type": "refresh_token",
+            "client_id": grant.client_id,
+            "scope": grant.scope,
+            "exp": int(row.expires_at.timestamp()),
+            "iat": int(row.issued_at.timestamp()),
+        }
+    try:
+        claims = verify_access_token(session, current_app.extensions["idp.keyring"], token, settings_of(current_app))
+    except InactiveToken:
+        return {"active": False}
+    if claims["client_id"] != client_id:
+        return {"active": False}
+    return {"active": True, "token_type": "Bearer", **{k: claims[k] for k in _PUBLISHED if k in claims}}

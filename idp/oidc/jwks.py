@@ -1,0 +1,16 @@
+"""The JSON Web Key Set: exactly the keys that may verify live tokens, from the key ring's cached bytes."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app
+
+from .discovery import cached_json
+
+bp = Blueprint("jwks", __name__)
+
+
+@bp.route("/jwks.json")
+def jwks() -> Response:
+    keyring = current_app.extensions["idp.keyring"]
+    body, etag = keyring.jwks_document()
+    return cached_json(body, etag, keyring.policy.jwks_max_age)

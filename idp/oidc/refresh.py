@@ -1,0 +1,123 @@
+"""Refresh-token rotation with reuse detection (RFC 9700 §4.14, ASVS 10.4.5).
+
+* Rotation is one conditional UPDATE: the presented token is marked used only if it is unused,
+  unexpired, and belongs to a live grant of the presenting client. Two racing refreshes cannot both
+  win.
+* The child token is derived from the parent with a keyed HMAC, so it is never stored in plaintext
+  and yet a second, parallel refresh of the same parent within a few seconds can be given the very
+  same child instead of being treated as theft (portals refresh from several threads).
+* Any other reuse of a used token revokes the whole family.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+from dataclasses import dataclass
+
+from authlib.oauth2.rfc6749 import InvalidGrantError
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from identity.types import utcnow
+
+from .grant_store import revoke_grant
+from .models import Grant, RefreshToken
+from .opaque import digest
+
+
+@dataclass(frozen=True, slots=True)
+class Rotation:
+    """The outcome of presenting a refresh token: its grant, and the child to hand out."""
+
+    grant: Grant
+    parent_id: int
+    child: str
+    #: True in the grace window: the child was already issued to a parallel request.
+    child_exists: bool
+
+
+def child_of(parent: str, key: bytes) -> str:
+    mac = hmac.new(key, b"refresh-child\x00" + parent.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+
+
+def rotate(session: Session, presented: str, client_id: str, *, key: bytes, grace_seconds: int) -> Rotation:
+    """Consume a refresh token or raise InvalidGrantError (revoking the family on reuse)."""
+    now = utcnow()
+    token_hash = digest(presented)
+    live_grants = select(Grant.id).where(
+        Grant.client_id == client_id, Grant.revoked_at.is_(None), Grant.expires_at > now
+    )
+    claimed = session.execute(
+        update(RefreshToken)
+        .where(
+            RefreshToken.token_hash == token_hash,
+            RefreshToken.used_at.is_(None),
+            RefreshToken.expires_at > now,
+            RefreshToken.grant_id.in_(live_grants),
+        )
+        .values(used_at=now)
+        .returning(RefreshToken.id, RefreshToken.grant_id)
+        .execution_options(synchronize_session=False)
+    ).first()
+    if claimed is not None:
+        grant = session.get(Grant, claimed.grant_id)
+        assert grant is not None
+        return Rotation(grant, claimed.id, child_of(presented, key), child_exists=False)
+    return _refused_or_parallel(
+        session, presented, token_hash, client_id, key=key, grace_seconds=grace_seconds, now=now
+    )
+
+
+def _refused_or_parallel(
+    session: Session,
+    presented: str,
+    token_hash: str,
+    client_id: str,
+    *,
+    key: bytes,
+    grace_seconds: int,
+    now: dt.datetime,
+) -> Rotation:
+    token = session.scalars(select(RefreshToken).where(RefreshToken.token_hash == token_hash)).one_or_none()
+    if token is None:
+        raise InvalidGrantError("The refresh token is not valid.")
+    grant = session.get(Grant, token.grant_id)
+    assert grant is not None
+    if grant.client_id != client_id:
+        # RFC 6749 §6: bound to its client. Presented by another one, the family is presumed stolen.
+        revoke_grant(session, grant, reason="refresh token presented by another client", actor="system")
+        raise InvalidGrantError("The refresh token is not valid.")
+    if grant.revoked_at is not None or grant.expires_at <= now:
+        raise InvalidGrantError("The refresh token has been revoked or has expired.")
+    if token.used_at is None:
+        raise InvalidGrantError("The refresh token has expired.")
+    child = child_of(presented, key)
+    if now - token.used_at <= dt.timedelta(seconds=grace_seconds) and _exists(session, child):
+        return Rotation(grant, token.id, child, child_exists=True)
+    revoke_grant(session, grant, reason="refresh token reused", actor="system")
+    raise InvalidGrantError("The refresh token was already used; its whole family is now revoked.")
+
+
+def _exists(session: Session, token: str) -> bool:
+    return session.scalar(select(RefreshToken.id).where(RefreshToken.token_hash == digest(token))) is not None
+
+
+def store_refresh_token(
+    session: Session, token: str, grant: Grant, *, parent_id: int | None, idle_seconds: int
+) -> RefreshToken:
+    """Persist a new refresh token's hash; its idle expiry never passes the grant's absolute expiry."""
+    now = utcnow()
+    row = RefreshToken(
+        token_hash=digest(token),
+        grant_id=grant.id,
+        parent_id=parent_id,
+        issued_at=now,
+        expires_at=min(now + dt.timedelta(seconds=idle_seconds), grant.expires_at),
+    )
+    session.add(row)
+    session.flush()
+    return row

@@ -1,0 +1,43 @@
+"""Authorization responses: every redirect back to a portal carries ``iss`` (RFC 9207), errors included,
+and nothing is ever redirected to a URI that is not registered for the client (RFC 9700 §4.11.2)."""
+
+from __future__ import annotations
+
+from authlib.common.urls import add_params_to_uri
+from authlib.oauth2.rfc6749 import OAuth2Error
+from flask import Response, current_app, redirect, render_template
+from werkzeug.datastructures import MultiDict
+
+from ..app import settings_of
+
+
+def with_issuer(uri: str) -> str:
+    """RFC 9207 §2: the issuer identifier in every authorization response."""
+    return add_params_to_uri(uri, [("iss", settings_of(current_app).issuer)])
+
+
+def redirect_to_client(location: str, *, after_post: bool = False) -> Response:
+    """302 after a GET; 303 after a POST, never 307 (RFC 9700 §4.12)."""
+    return redirect(with_issuer(location), code=303 if after_post else 302)
+
+
+def error_to_client(error: OAuth2Error, redirect_uri: str, state: str | None, *, after_post: bool = False) -> Response:
+    params = [("error", error.error)]
+    if error.description:
+        params.append(("error_description", error.description))
+    if state:
+        params.append(("state", state))
+    return redirect_to_client(add_params_to_uri(redirect_uri, params), after_post=after_post)
+
+
+def error_page(error: OAuth2Error) -> tuple[str, int]:
+    """When the redirect URI cannot be trusted, the citizen sees the error here instead."""
+    return render_template("error.html", error=error.error, description=error.description), 400
+
+
+def registered_redirect_uri(params: MultiDict[str, str], client: object | None) -> str | None:
+    """The request's redirect_uri, only if it is registered, exactly, for this active client."""
+    uri = params.get("redirect_uri")
+    if client is None or not uri or not client.check_redirect_uri(uri):  # type: ignore[attr-defined]
+        return None
+    return uri

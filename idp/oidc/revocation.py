@@ -1,0 +1,69 @@
+"""Token revocation (RFC 7009).
+
+A refresh token revokes its whole grant (and so the grant's access tokens, §2.1 SHOULD); an access
+token is put on the ``jti`` denylist until it would have expired. Only the client a token was issued
+to may revoke it; anything else, including unknown tokens, answers 200 and changes nothing (§2.2).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Error
+from authlib.oauth2.rfc6749.errors import UnsupportedTokenTypeError
+from flask import Blueprint, Response, current_app, request
+from sqlalchemy import select
+
+from ..app import settings_of
+from ..db import db_session
+from .access_tokens import InactiveToken, verify_access_token
+from .grant_store import revoke_grant
+from .grants import TOKEN_AUTH_METHODS
+from .models import Grant, RefreshToken, RevokedAccessToken
+from .opaque import digest
+
+bp = Blueprint("revocation", __name__)
+TOKEN_TYPE_HINTS = ("access_token", "refresh_token")
+
+
+@bp.route("/revoke", methods=["POST"])
+def revoke() -> Response:
+    server = current_app.extensions["idp.provider"]
+    oauth = server.create_oauth2_request(None)
+    try:
+        client = server.authenticate_client(oauth, TOKEN_AUTH_METHODS, endpoint="revocation")
+        token = request.form.get("token")
+        if not token:
+            raise InvalidRequestError("Missing 'token'.")
+        hint = request.form.get("token_type_hint")
+        if hint is not None and hint not in TOKEN_TYPE_HINTS:
+            raise UnsupportedTokenTypeError()
+    except OAuth2Error as error:
+        return server.handle_error_response(oauth, error)
+    if not _revoke_refresh_token(token, client.client_id):
+        _revoke_access_token(token, client.client_id)
+    db_session().commit()
+    return Response(status=200, headers={"Cache-Control": "no-store"})
+
+
+def _revoke_refresh_token(token: str, client_id: str) -> bool:
+    session = db_session()
+    row = session.scalars(select(RefreshToken).where(RefreshToken.token_hash == digest(token))).one_or_none()
+    if row is None:
+        return False
+    grant = session.get(Grant, row.grant_id)
+    if grant is not None and grant.client_id == client_id:
+        revoke_grant(session, grant, reason="revoked by the client", actor=f"client:{client_id}")
+    return True
+
+
+def _revoke_access_token(token: str, client_id: str) -> None:
+    session = db_session()
+    try:
+        claims = verify_access_token(session, current_app.extensions["idp.keyring"], token, settings_of(current_app))
+    except InactiveToken:
+        return
+    if claims["client_id"] != client_id:
+        return
+    expires = dt.datetime.fromtimestamp(int(claims["exp"]), tz=dt.UTC)
+    session.merge(RevokedAccessToken(jti=str(claims["jti"]), expires_at=expires))

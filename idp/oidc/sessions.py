@@ -1,0 +1,106 @@
+"""Single sign-on sessions: an opaque cookie pointing at a database row, so every instance sees them.
+
+* A new session (new cookie value, new ``sid``) at every authentication (ASVS 7.2.4); the old one ends.
+* Idle and absolute limits from settings (NIST 800-63B AAL2: 30 min / 12 h), enforced on the server.
+* A session whose account or person is no longer active ends at its next use (ASVS 7.4.2, 8.3.2).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from identity import audit
+from identity.models import Account
+from identity.types import utcnow
+
+from ..config import Settings
+from .grant_store import account_is_usable, revoke_grants_of_session
+from .models import SsoSession
+from .opaque import digest, new_secret
+
+#: Don't write ``last_seen_at`` more often than this; idle accounting stays accurate to the minute.
+_TOUCH_EVERY = dt.timedelta(seconds=60)
+
+
+def cookie_name(settings: Settings) -> str:
+    """``__Host-`` pins the cookie to this host over HTTPS (ASVS 3.3.1); plain HTTP in development can't use it."""
+    return "__Host-idp_sso" if settings.is_production else "idp_sso"
+
+
+def start_session(
+    session: Session, account: Account, *, amr: Iterable[str], acr: str, settings: Settings
+) -> tuple[SsoSession, str]:
+    """A fresh session for a completed authentication; returns the row and the cookie value."""
+    now = utcnow()
+    cookie = new_secret()
+    row = SsoSession(
+        key_hash=digest(cookie),
+        sid=secrets.token_urlsafe(16),
+        account_id=account.id,
+        auth_time=now,
+        acr=acr,
+        amr=" ".join(amr),
+        last_seen_at=now,
+        expires_at=now + dt.timedelta(seconds=settings.sso_session_absolute_ttl),
+    )
+    session.add(row)
+    session.flush()
+    audit.record(
+        session,
+        audit.Event(
+            "session.started", f"account:{account.id}", f"account:{account.id}", None, {"sid": row.sid, "amr": row.amr}
+        ),
+    )
+    return row, cookie
+
+
+def load_session(session: Session, cookie: str | None, settings: Settings) -> SsoSession | None:
+    """The live session behind a cookie, or None (and the row ended) when it is over for any reason."""
+    if not cookie or len(cookie) > 100:
+        return None
+    row = session.scalars(select(SsoSession).where(SsoSession.key_hash == digest(cookie))).one_or_none()
+    if row is None or row.ended_at is not None:
+        return None
+    now = utcnow()
+    idle_limit = row.last_seen_at + dt.timedelta(seconds=settings.sso_session_idle_ttl)
+    reason = None
+    if now >= row.expires_at:
+        reason = "absolute lifetime reached"
+    elif now >= idle_limit:
+        reason = "idle timeout"
+    elif not account_is_usable(session.get(Account, row.account_id)):
+        reason = "account no longer active"
+    if reason is not None:
+        end_session(session, row, reason=reason)
+        return None
+    if now - row.last_seen_at >= _TOUCH_EVERY:
+        row.last_seen_at = now
+    return row
+
+
+def end_session(session: Session, row: SsoSession, *, reason: str) -> None:
+    """End a session and every grant made under it."""
+    if row.ended_at is not None:
+        return
+    row.ended_at, row.end_reason = utcnow(), reason
+    revoke_grants_of_session(session, row.id, reason=f"session ended: {reason}")
+    session.flush()
+    audit.record(
+        session,
+        audit.Event("session.ended", "system", f"account:{row.account_id}", reason, {"sid": row.sid}),
+    )
+
+
+def end_sessions_of_account(session: Session, account_id: int, *, reason: str) -> int:
+    """ASVS 7.4.2: all sessions end when an account is disabled."""
+    rows = session.scalars(
+        select(SsoSession).where(SsoSession.account_id == account_id, SsoSession.ended_at.is_(None))
+    ).all()
+    for row in rows:
+        end_session(session, row, reason=reason)
+    return len(rows)
