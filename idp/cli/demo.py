@@ -2,26 +2,37 @@
 
 from __future__ import annotations
 
-from importlib import resources
-
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from identity import import_csv
+from identity import InvalidInput
 
-from ..db import session_factory
+from ..app import settings_of
+from ..demo.seed import DEMO_PASSWORD, DEMO_PIN, seed
 from . import emit, json_option
 
 
-@click.command("demo", help="Load the demonstration persons (running it again changes nothing).")
+@click.command("demo", help="Load demonstration data (running it again changes nothing). Not in production.")
 @json_option
 @with_appcontext
 def command(as_json: bool) -> None:
-    with resources.as_file(resources.files("idp") / "demo" / "persons.csv") as path:
-        summary = import_csv(session_factory(current_app), path, actor="demo")
-    emit(
-        summary.as_dict(),
-        as_json=as_json,
-        text=f"Demo data: {summary.created + summary.flagged} persons added, {summary.unchanged} already present.",
-    )
+    settings = settings_of(current_app)
+    if settings.is_production:
+        raise InvalidInput("Demonstration data (with a published password) is never loaded in production.")
+    report = seed(current_app)
+    persons = report.persons
+    data = {
+        **persons.as_dict(),
+        "citizen": {"pin": DEMO_PIN, "password": DEMO_PASSWORD},
+        "client_id": report.client_id,
+        "client_secret": report.client_secret,
+    }
+    lines = [
+        f"Demo persons: {persons.created + persons.flagged} added, {persons.unchanged} already present.",
+        f"Demo citizen: PIN {DEMO_PIN}, password {DEMO_PASSWORD!r} — sign in at {settings.issuer}/login",
+        f"Demo portal client_id: {report.client_id}",
+    ]
+    if report.client_secret:
+        lines.append(f"Demo portal client_secret (shown once): {report.client_secret}")
+    emit(data, as_json=as_json, text="\n".join(lines))

@@ -1,0 +1,1 @@
+"""Demonstration data for a fresh checkout: persons, one activated citizen, one portal."""
