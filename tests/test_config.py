@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
+from pathlib import Path
 
 import pytest
 
-from idp.config import ConfigError, load_settings
+from idp.config import ConfigError, Settings, load_settings
 
 REAL_KEK = base64.b64encode(bytes(range(32))).decode()
 
@@ -45,3 +47,10 @@ def test_production_refuses_development_secrets() -> None:
     with pytest.raises(ConfigError, match="https"):
         load_settings({**base, "IDP_ISSUER": "http://x"})
     assert load_settings(base).is_production
+
+
+def test_every_setting_is_documented_in_the_readme() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    variables = [f"IDP_{field.name.upper()}" for field in dataclasses.fields(Settings)]
+    undocumented = [name for name in variables if name not in readme]
+    assert undocumented == []
