@@ -18,6 +18,7 @@ from ..interaction import store
 from . import acr
 from .browser import current_sso_session, set_ui_locale
 from .consent import consent_covers
+from .id_token_hint import hinted_subject
 from .par import expand_pushed_request
 from .policy import Situation, first_required
 from .principal import Principal
@@ -58,6 +59,13 @@ def run(params: MultiDict[str, str], *, interaction: store.Interaction | None) -
         oauth = oauth_request(params)
         grant = server.get_consent_grant(oauth, end_user=None)
         options = parse_options(params, grant.redirect_uri)
+        hinted_sub = hinted_subject(
+            server.keyring,
+            params.get("id_token_hint"),
+            client_id=grant.client.client_id,
+            settings=server.settings,
+            redirect_uri=grant.redirect_uri,
+        )
     except OAuth2Error as error:
         return _refuse(error, params, after_post=after_post)
     set_ui_locale(options.ui_locales)
@@ -70,6 +78,8 @@ def run(params: MultiDict[str, str], *, interaction: store.Interaction | None) -
         prompts=options.prompts,
         max_age=options.max_age,
         login_hint=options.login_hint,
+        hinted_sub=hinted_sub,
+        session_sub=server.token_issuer.subject_of(grant.client, account.person_id) if account else None,
         first_party=grant.client.first_party,
         consent_covers=bool(account) and consent_covers(db_session(), account.id, grant.client.client_id, scopes),
         logged_in_during_interaction=_logged_in_during(interaction, sso),

@@ -24,6 +24,9 @@ class Situation:
     prompts: frozenset[str]
     max_age: int | None
     login_hint: str | None
+    #: ``sub`` named by a verified id_token_hint, and the signed-in citizen's ``sub`` for this client.
+    hinted_sub: str | None
+    session_sub: str | None
     first_party: bool
     consent_covers: bool
     logged_in_during_interaction: bool
@@ -66,6 +69,12 @@ CHECKS = (
             and s.person.pin != s.login_hint
             and not s.logged_in_during_interaction
         ),
+    ),
+    Check(
+        "id_token_hint",
+        "login",
+        "the portal's id_token_hint names another citizen than the one signed in",
+        lambda s: s.hinted_sub is not None and s.hinted_sub != s.session_sub and not s.logged_in_during_interaction,
     ),
     Check(
         "consent_missing",

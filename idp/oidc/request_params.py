@@ -28,6 +28,7 @@ SINGLE_VALUED = (
     "code_challenge",
     "code_challenge_method",
     "acr_values",
+    "id_token_hint",
 )
 PAR_URN_PREFIX = "urn:ietf:params:oauth:request_uri:"
 

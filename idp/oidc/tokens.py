@@ -28,7 +28,11 @@ class TokenIssuer:
         self.pairwise_salt = pairwise_salt
 
     def subject(self, client: Any, principal: Principal) -> str:
-        return pairwise_subject(client.sector or client.client_id, principal.person_id, self.pairwise_salt)
+        return self.subject_of(client, principal.person_id)
+
+    def subject_of(self, client: Any, person_id: int) -> str:
+        """The pairwise ``sub`` of a person for this client's sector."""
+        return pairwise_subject(client.sector or client.client_id, person_id, self.pairwise_salt)
 
     def __call__(  # noqa: PLR0917  (Authlib's generator signature)
         self,
