@@ -1,24 +1,28 @@
 """The key ring of one process: the keys read from the database, cached for ``cache_ttl`` seconds.
 
-Every process (worker, host) holds one :class:`KeyRing`. Once per ``cache_ttl`` the first caller
-re-reads the keys, and if a rotation, a removal or the bootstrap is due it runs it right there, in a
-transaction under the maintenance lock, so the schedule needs no operator, cron job or leader. Any
-other process sees the result at its own next refresh, so a rotation reaches every process within
-``cache_ttl``.
+Every process (worker, host) holds one :class:`KeyRing`. The first use after the cache has aged
+``cache_ttl`` starts a refresh; if a bootstrap, rotation or removal is due, the refresh performs it in
+a transaction under the maintenance lock (``keys.rotation``), so the schedule needs no operator, cron
+job or leader, and every other process sees the result at its own next refresh.
 
-Everything a request needs is precomputed per refresh and immutable: the JWKS bytes and their ETag,
-the public keys by kid, the current private key of each algorithm. Requests only read the snapshot;
-while one thread refreshes, the others keep using the previous one.
+The refresh runs beside the request, never inside it (stale-while-revalidate): the request that
+found the cache old goes on with the keys it has, which are at most ``cache_ttl`` plus one refresh
+old — the margins in ``KeyPolicy.remove_after`` cover that. This is what keeps a request that holds
+a database transaction from waiting on a refresh that waits on that very transaction: on SQLite the
+refresh needs the write lock the request holds; on PostgreSQL a rotation appends to the audit chain,
+whose head row the request may have locked.
+
+Everything a request needs is precomputed per refresh (``keys.snapshot``); requests only read it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-import hashlib
-import json
+import logging
+import os
 import threading
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable
 
 from joserfc.jwk import Key, KeySet
 from sqlalchemy.orm import Session
@@ -27,30 +31,29 @@ from identity.types import utcnow
 
 from .errors import NoActiveKey, UnknownKid
 from .generate import parse_algorithm
-from .material import private_key, public_key
-from .models import Algorithm, KeyState, SigningKey
 from .policy import KeyPolicy
 from .rotation import AUTOMATIC_ACTOR, list_keys, needs_maintenance, run_due_maintenance
+from .snapshot import KeySnapshot, build_snapshot
 
-_JWKS_ORDER = {KeyState.CURRENT: 0, KeyState.NEXT: 1, KeyState.RETIRED: 2}
+log = logging.getLogger(__name__)
+
+#: Runs a refresh; the default starts a daemon thread, tests run it inline for determinism.
+Spawn = Callable[[Callable[[], None]], object]
 
 
-@dataclass(frozen=True, slots=True)
-class _Snapshot:
-    loaded_at: dt.datetime
-    signing: Mapping[Algorithm, Key]
-    signing_set: KeySet
-    published: Mapping[str, Key]
-    jwks: bytes
-    etag: str
+def in_daemon_thread(work: Callable[[], None]) -> None:
+    threading.Thread(target=work, name="keys-refresh", daemon=True).start()
 
 
 class KeyRing:
     """Thread-safe cached view of the signing keys, refreshed at most every ``policy.cache_ttl`` seconds.
 
     *session_factory* opens sessions on the service database; *kek* is the 32-byte key-encryption key;
-    *clock* returns the current aware UTC time (tests move it forward); *actor* is recorded in the audit
-    trail for automatic rotations and removals.
+    *clock* returns the current aware UTC time (tests move it); *actor* is recorded in the audit trail
+    for automatic changes; *spawn* runs background refreshes.
+
+    Call :meth:`refresh` once when the process starts, outside any database transaction: the very
+    first load has no older keys to fall back on, so it runs in the caller.
     """
 
     def __init__(
@@ -61,22 +64,25 @@ class KeyRing:
         policy: KeyPolicy,
         clock: Callable[[], dt.datetime] = utcnow,
         actor: str = AUTOMATIC_ACTOR,
+        spawn: Spawn = in_daemon_thread,
     ) -> None:
         self.policy = policy
         self._session_factory = session_factory
         self._kek = kek
         self._clock = clock
         self._actor = actor
-        self._lock = threading.Lock()
-        self._snapshot: _Snapshot | None = None
+        self._spawn = spawn
+        self._refreshing = threading.Lock()
+        self._pid = os.getpid()
+        self._snapshot: KeySnapshot | None = None
 
     def now(self) -> dt.datetime:
         """The ring's clock; token verification judges ``exp`` and ``nbf`` by it."""
         return self._clock()
 
     def refresh(self) -> None:
-        """Re-read the keys now (running due maintenance), regardless of the cache age."""
-        with self._lock:
+        """Re-read the keys now, in the caller, running due maintenance; waits for a refresh in progress."""
+        with self._refreshing:
             self._snapshot = self._load(self._snapshot)
 
     def jwks_document(self) -> tuple[bytes, str]:
@@ -108,48 +114,46 @@ class KeyRing:
             raise UnknownKid("The token names a signing key that this provider does not publish.")
         return key
 
-    def _view(self) -> _Snapshot:
+    def _view(self) -> KeySnapshot:
+        if os.getpid() != self._pid:  # forked with a refresh in flight: its thread did not come along
+            self._refreshing, self._pid = threading.Lock(), os.getpid()
+        if self._snapshot is None:
+            with self._refreshing:
+                if self._snapshot is None:
+                    self._snapshot = self._load(None)
+        elif not self._fresh(self._snapshot) and self._refreshing.acquire(blocking=False):
+            try:
+                self._spawn(self._refresh_in_background)
+            except RuntimeError:  # no thread could be started; keep the keys we have, retry on next use
+                self._refreshing.release()
         snapshot = self._snapshot
-        if snapshot is not None and self._fresh(snapshot):
-            return snapshot
-        if not self._lock.acquire(blocking=snapshot is None):
-            assert snapshot is not None
-            return snapshot  # another thread is refreshing; this copy is at most one cache TTL old
-        try:
-            if self._snapshot is None or not self._fresh(self._snapshot):
-                self._snapshot = self._load(self._snapshot)
-            return self._snapshot
-        finally:
-            self._lock.release()
+        assert snapshot is not None
+        return snapshot
 
-    def _fresh(self, snapshot: _Snapshot) -> bool:
+    def _refresh_in_background(self) -> None:
+        """Replace the snapshot; on failure keep the old keys for one more TTL. Releases ``_refreshing``."""
+        try:
+            self._snapshot = self._load(self._snapshot)
+        except Exception:
+            log.exception("refreshing the signing keys failed; keeping the keys loaded before")
+            if self._snapshot is not None:
+                self._snapshot = dataclasses.replace(self._snapshot, loaded_at=self._clock())
+        finally:
+            self._refreshing.release()
+
+    def _fresh(self, snapshot: KeySnapshot) -> bool:
         age = (self._clock() - snapshot.loaded_at).total_seconds()
         return 0 <= age < self.policy.cache_ttl  # a clock that went backwards also forces a refresh
 
-    def _load(self, previous: _Snapshot | None) -> _Snapshot:
+    def _load(self, previous: KeySnapshot | None) -> KeySnapshot:
         now = self._clock()
         with self._session_factory() as session:
             keys = list_keys(session, include_removed=False)
             if needs_maintenance(keys, self.policy, now):
-                run_due_maintenance(session, kek=self._kek, policy=self.policy, now=now, actor=self._actor)
-                keys = list_keys(session, include_removed=False)
-            snapshot = self._build(keys, now, previous)
+                report = run_due_maintenance(session, kek=self._kek, policy=self.policy, now=now, actor=self._actor)
+                if report.changed:
+                    log.info("signing keys changed: %s", report.as_dict())
+                keys = list_keys(session, include_removed=False)  # with whatever another process just did
+            snapshot = build_snapshot(keys, kek=self._kek, now=now, previous=previous)
             session.commit()
         return snapshot
-
-    def _build(self, keys: Iterable[SigningKey], now: dt.datetime, previous: _Snapshot | None) -> _Snapshot:
-        """Keys from the rows, reusing the previous snapshot's parsed keys so a refresh rarely unseals."""
-        old_public = previous.published if previous else {}
-        old_private = {key.kid: key for key in previous.signing.values()} if previous else {}
-        live = sorted(
-            (k for k in keys if k.state is not KeyState.RETIRED or (k.remove_after and k.remove_after > now)),
-            key=lambda k: (k.alg.value, _JWKS_ORDER[k.state], k.kid),
-        )
-        published = {k.kid: old_public.get(k.kid) or public_key(k) for k in live}
-        signing = {
-            k.alg: old_private.get(k.kid) or private_key(self._kek, k) for k in live if k.state is KeyState.CURRENT
-        }
-        document = {"keys": [published[k.kid].as_dict(private=False) for k in live]}
-        jwks = json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
-        etag = f'"{hashlib.sha256(jwks).hexdigest()[:32]}"'
-        return _Snapshot(now, signing, KeySet(list(signing.values())), published, jwks, etag)

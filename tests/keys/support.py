@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask
@@ -11,6 +12,7 @@ from identity import unit_of_work
 from identity.types import utcnow
 from idp.db import session_factory
 from keys import KeyPolicy, KeyRing, ensure_keys
+from keys.keyset import Spawn
 
 KEK = bytes(range(32))
 OTHER_KEK = bytes(range(1, 33))
@@ -32,9 +34,14 @@ class Clock:
         self.now += dt.timedelta(seconds=seconds)
 
 
-def make_ring(app: Flask, clock: Clock, *, kek: bytes = KEK, **policy: Any) -> KeyRing:
+def run_inline(work: Callable[[], None]) -> None:
+    work()
+
+
+def make_ring(app: Flask, clock: Clock, *, kek: bytes = KEK, spawn: Spawn = run_inline, **policy: Any) -> KeyRing:
+    """A ring on the test database; by default it refreshes inline, so a test sees a refresh at once."""
     values = {"rotation_interval": DAY, "max_token_ttl": 3600, "cache_ttl": 5, **policy}
-    return KeyRing(session_factory(app), kek=kek, policy=KeyPolicy(**values), clock=clock)
+    return KeyRing(session_factory(app), kek=kek, policy=KeyPolicy(**values), clock=clock, spawn=spawn)
 
 
 def bootstrap(app: Flask, clock: Clock, *, kek: bytes = KEK) -> tuple[str, ...]:

@@ -5,18 +5,21 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
+import time
 
 import pytest
 from flask import Flask
 from joserfc import jws
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
+from sqlalchemy.orm import Session
 
-from identity import unit_of_work
+from identity import audit, unit_of_work
 from identity.models import AuditEvent
 from idp.db import session_factory
 from keys import (
     Algorithm,
     ExpiredToken,
+    KeyRing,
     KeyState,
     NoActiveKey,
     SigningKey,
@@ -28,8 +31,9 @@ from keys import (
     sign_jwt,
     verify_jwt,
 )
+from keys.keyset import in_daemon_thread
 
-from .support import DAY, KEK, POLICY, Clock, bootstrap, make_ring
+from .support import DAY, KEK, POLICY, Clock, bootstrap, make_ring, run_inline
 
 PRIVATE_MEMBERS = {"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
 
@@ -221,3 +225,55 @@ def test_a_ring_reports_no_active_key_while_another_process_bootstraps(app: Flas
         bootstrapping.commit()
     clock.advance(5)
     assert ring.current("RS256").kid in _state_kids(app, KeyState.CURRENT)
+
+
+def _eventually(condition, attempts: int = 200) -> bool:  # type: ignore[no-untyped-def]
+    """Wait for a background refresh (a synchronisation, not a timing assertion)."""
+    for _ in range(attempts):
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_a_caller_holding_a_transaction_never_waits_for_a_refresh(app: Flask) -> None:
+    clock = Clock()
+    bootstrap(app, clock)
+    ring = make_ring(app, clock, spawn=in_daemon_thread)
+    ring.refresh()  # what the process does at start
+    before = ring.current("RS256").kid
+    clock.advance(DAY + 1)  # a rotation is due, and it appends to the audit chain
+    with session_factory(app)() as holding:
+        if _is_postgresql(app):  # if the ring ever waited on us, the server ends our transaction instead of a hang
+            holding.execute(text("SET idle_in_transaction_session_timeout = '10s'"))
+        audit.record(holding, audit.Event("test.busy", "test"))  # SQLite write lock; audit head row lock
+        assert ring.current("RS256").kid == before  # served from the cache at once, refresh started aside
+        holding.commit()
+    assert _eventually(lambda: ring.current("RS256").kid != before)
+    assert len(_rotations(app)) == 3
+
+
+def test_a_failed_refresh_keeps_the_keys_and_retries_after_one_ttl(
+    app: Flask, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock, broken = Clock(), threading.Event()
+    factory = session_factory(app)
+
+    def sessions() -> Session:
+        if broken.is_set():
+            raise OSError("database unreachable")
+        return factory()
+
+    ring = KeyRing(sessions, kek=KEK, policy=POLICY, clock=clock, spawn=run_inline)
+    before = ring.current("ES256").kid
+    with unit_of_work(factory) as session:
+        rotate_keys(session, kek=KEK, policy=POLICY, actor="test", now=clock(), algorithms=[Algorithm.ES256])
+    broken.set()
+    clock.advance(5)
+    assert ring.current("ES256").kid == before
+    assert "refreshing the signing keys failed" in caplog.text
+    broken.clear()
+    clock.advance(4)
+    assert ring.current("ES256").kid == before  # not retried before one more TTL
+    clock.advance(1)
+    assert ring.current("ES256").kid != before
