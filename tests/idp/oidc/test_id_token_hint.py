@@ -10,11 +10,7 @@ import json
 from flask import Flask
 from flask.testing import FlaskClient
 
-from identity.accounts import activate_account, open_account
-from idp.db import session_factory
-from tests import factories
-
-from .conftest import PASSWORD, Citizen, Portal, authorize, exchange, register_portal
+from .conftest import Citizen, Portal, authorize, exchange, make_citizen, register_portal
 
 
 def _b64(data: bytes) -> str:
@@ -76,13 +72,7 @@ def test_a_hint_issued_to_another_client_is_refused(
 def test_a_hint_for_another_citizen_with_prompt_none_answers_login_required(
     app: Flask, client: FlaskClient, portal: Portal, citizen: Citizen
 ) -> None:
-    with session_factory(app)() as session:
-        person = factories.person(session, full_name="Trần Văn Hùng", birth_date="1980-01-01")
-        _account, code = open_account(session, person.pin, actor="t", ttl_seconds=600)
-        activate_account(session, person.pin, code, PASSWORD, hasher=app.extensions["idp.hasher"],
-                         policy=app.extensions["idp.password_policy"])
-        session.commit()
-        other = Citizen(person.pin, PASSWORD, person.id)
+    other = make_citizen(app, full_name="Trần Văn Hùng", birth_date="1980-01-01", sex="male")
     hint_for_other = _signed_in_id_token(client, portal, other)
     authorize(client, portal, citizen, prompt="login")  # now the first citizen is signed in in this browser
     query, _ = authorize(client, portal, None, prompt="none", id_token_hint=hint_for_other)
