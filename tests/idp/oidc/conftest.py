@@ -59,21 +59,27 @@ def portal(app: Flask) -> Portal:
     return register_portal(app, first_party=True)
 
 
-@pytest.fixture
-def citizen(app: Flask) -> Citizen:
+def make_citizen(app: Flask, **person: Any) -> Citizen:
+    """A person in the register with an activated account and a known password."""
+    values = {"full_name": "Nguyễn Thị Mai", "birth_date": "1990-04-05", "sex": "female", **person}
     with session_factory(app)() as session:
-        person = factories.person(session, full_name="Nguyễn Thị Mai", birth_date="1990-04-05", sex="female")
-        _account, code = open_account(session, person.pin, actor="test", ttl_seconds=3600)
+        created = factories.person(session, **values)
+        _account, code = open_account(session, created.pin, actor="test", ttl_seconds=3600)
         activate_account(
             session,
-            person.pin,
+            created.pin,
             code,
             PASSWORD,
             hasher=app.extensions["idp.hasher"],
             policy=app.extensions["idp.password_policy"],
         )
         session.commit()
-        return Citizen(person.pin, PASSWORD, person.id)
+        return Citizen(created.pin, PASSWORD, created.id)
+
+
+@pytest.fixture
+def citizen(app: Flask) -> Citizen:
+    return make_citizen(app)
 
 
 def pkce_pair() -> tuple[str, str]:
