@@ -1,8 +1,10 @@
 """Signing keys: generation, encryption at rest, rotation and the published key set.
 
-The web layer builds one :class:`KeyRing` per app and serves ``jwks_document()``; Authlib gets its
-key objects from ``KeyRing.private_key_set()``; the provider signs and verifies its own JWTs with
-:func:`sign_jwt` and :func:`verify_jwt`. This package never imports Flask or ``idp``.
+The web layer builds one :class:`KeyRing` per app (loaded once before any request transaction) and
+serves ``jwks_document()``; Authlib gets its key objects from ``KeyRing.private_key_set()``; the
+provider signs and verifies its own JWTs with :func:`sign_jwt` and :func:`verify_jwt`; the ``idp keys``
+command calls :func:`ensure_keys`, :func:`list_keys` and :func:`rotate_keys`. Private keys are sealed
+with ``identity.sealing``. This package never imports Flask or ``idp``.
 """
 
 from .errors import ExpiredToken, InvalidToken, KeysError, NoActiveKey, UnknownKid, UnsupportedAlgorithm
