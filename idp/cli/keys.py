@@ -17,21 +17,14 @@ from identity.types import utcnow
 from keys import Algorithm, KeyPolicy, SigningKey, ensure_keys, list_keys, rotate_keys
 
 from ..app import settings_of
-from ..config import ConfigError, Settings
 from ..db import session_factory
 from . import actor_option, emit, json_option
 
 
-def key_policy(settings: Settings) -> KeyPolicy:
-    """The key lifecycle timing that the settings imply (the web app builds its ``KeyRing`` with the same)."""
-    try:
-        return KeyPolicy(
-            rotation_interval=settings.key_rotation_interval,
-            max_token_ttl=max(settings.access_token_ttl, settings.id_token_ttl),
-            cache_ttl=settings.key_cache_ttl,
-        )
-    except ValueError as error:
-        raise ConfigError(str(error)) from None
+def _policy() -> KeyPolicy:
+    """The lifecycle timing of the app's own key ring, so a manual rotation retires keys exactly as the service does."""
+    policy: KeyPolicy = current_app.extensions["idp.keyring"].policy
+    return policy
 
 
 @click.group("keys", help="Signing keys: next, current, retired and removed; the published JWKS.")
@@ -90,7 +83,7 @@ def rotate_command(alg: str | None, reason: str | None, as_json: bool, actor: st
         report = rotate_keys(
             session,
             kek=settings.key_encryption_key_bytes(),
-            policy=key_policy(settings),
+            policy=_policy(),
             actor=actor,
             now=utcnow(),
             algorithms=algorithms,
