@@ -36,8 +36,14 @@ def error_page(error: OAuth2Error) -> tuple[str, int]:
 
 
 def registered_redirect_uri(params: MultiDict[str, str], client: object | None) -> str | None:
-    """The request's redirect_uri, only if it is registered, exactly, for this active client."""
-    uri = params.get("redirect_uri")
+    """The request's redirect_uri, only if it is registered, exactly, for this active client.
+
+    A request that repeats ``client_id`` or ``redirect_uri`` names no trustworthy pair, so its error
+    is shown, not redirected (RFC 6749 §3.1 and §4.1.2.1).
+    """
+    if any(len(params.getlist(name)) != 1 for name in ("client_id", "redirect_uri")):
+        return None
+    uri = params["redirect_uri"]
     if client is None or not uri or not client.check_redirect_uri(uri):  # type: ignore[attr-defined]
         return None
     return uri
