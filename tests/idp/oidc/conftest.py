@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import re
 import secrets
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from joserfc import jwt
+from joserfc.jwk import RSAKey
 
-from clients import ClientSpec, register_client
 from identity.accounts import activate_account, open_account
 from idp.db import session_factory
 from tests import factories
+from tests.clients import builders
 
 REDIRECT_URI = "http://127.0.0.1:8765/callback"
 PASSWORD = "correct horse battery staple"
@@ -28,10 +32,35 @@ class Portal:
     client_id: str
     secret: str | None
     redirect_uri: str = REDIRECT_URI
+    auth_method: str = "client_secret_basic"
+    #: The private key of a private_key_jwt portal, and the issuer its assertions are addressed to.
+    key: RSAKey | None = field(default=None, repr=False)
+    issuer: str = ""
 
     def basic_auth(self) -> dict[str, str]:
         raw = f"{self.client_id}:{self.secret}".encode()
         return {"Authorization": "Basic " + base64.b64encode(raw).decode()}
+
+    def credentials(self, endpoint: str = "/token") -> tuple[dict[str, str], dict[str, str]]:
+        """Form fields and headers that authenticate this portal at *endpoint*, by its registered method."""
+        if self.auth_method == "client_secret_basic":
+            return {}, self.basic_auth()
+        if self.auth_method == "client_secret_post":
+            return {"client_id": self.client_id, "client_secret": str(self.secret)}, {}
+        if self.auth_method == "private_key_jwt":
+            return {
+                "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                "client_assertion": self.assertion(audience=self.issuer.rstrip("/") + endpoint),
+            }, {}
+        return {"client_id": self.client_id}, {}
+
+    def assertion(self, *, audience: str, alg: str = "RS256", **claims: Any) -> str:
+        """A fresh RFC 7523 client assertion signed with the portal's key; *claims* override the defaults."""
+        assert self.key is not None, "only private_key_jwt portals sign assertions"
+        now = int(time.time())
+        values = {"iss": self.client_id, "sub": self.client_id, "aud": audience, "jti": secrets.token_urlsafe(16)}
+        values.update({"iat": now, "exp": now + 60, **claims})
+        return jwt.encode({"alg": alg, "kid": self.key.kid}, values, self.key)
 
 
 @dataclass
@@ -48,10 +77,48 @@ def register_portal(app: Flask, **overrides: Any) -> Portal:
         "scopes": ["openid", "profile", "address"],
     }
     values.update(overrides)
+    key = None
+    if values.get("token_endpoint_auth_method") == "private_key_jwt" and "jwks" not in values:
+        key = builders.rsa_key()
+        values["jwks"] = builders.public_jwks(key)
     with session_factory(app)() as session:
-        client, secret = register_client(session, ClientSpec(**values), actor="test", allow_http_loopback=True)
-        session.commit()
-        return Portal(client.client_id, secret, values["redirect_uris"][0])
+        client, secret = builders.register(session, actor="test", allow_http_loopback=True, **values)
+        return Portal(
+            client.client_id,
+            secret,
+            values["redirect_uris"][0] if values["redirect_uris"] else "",
+            auth_method=client.token_endpoint_auth_method.value,
+            key=key,
+            issuer=app.extensions["idp.settings"].issuer,
+        )
+
+
+class Clock:
+    """Moves the process's clock (time.time and datetime.now) forward, so lifetimes are tested without sleeping.
+
+    Every expiry the provider enforces is computed from its own clock, never the database's."""
+
+    def __init__(self, machine: Any) -> None:
+        self._machine = machine
+        self._started = False
+
+    def advance(self, seconds: float) -> None:
+        if not self._started:
+            self._machine.move_to(dt.datetime.now(dt.UTC), tick=True)
+            self._started = True
+        self._machine.shift(seconds)
+
+
+@pytest.fixture
+def clock(time_machine: Any) -> Clock:
+    return Clock(time_machine)
+
+
+@pytest.fixture(autouse=True)
+def _signing_keys_of_this_test(app: Flask) -> None:
+    """Every test empties the database, signing keys included: load this test's keys before it starts,
+    so that no token is signed with a key the previous test left in the key ring's cache."""
+    app.extensions["idp.keyring"].refresh()
 
 
 @pytest.fixture
@@ -88,7 +155,7 @@ def pkce_pair() -> tuple[str, str]:
     return verifier, challenge
 
 
-def authorization_params(portal: Portal, challenge: str, **extra: str) -> dict[str, str]:
+def authorization_params(portal: Portal, challenge: str, **extra: str | None) -> dict[str, str]:
     params = {
         "response_type": "code",
         "client_id": portal.client_id,
@@ -100,7 +167,7 @@ def authorization_params(portal: Portal, challenge: str, **extra: str) -> dict[s
         "code_challenge_method": "S256",
     }
     params.update(extra)
-    return params
+    return {name: value for name, value in params.items() if value is not None}
 
 
 def csrf_token(html: str) -> str:
@@ -133,16 +200,31 @@ def sign_in(browser: FlaskClient, location: str, citizen: Citizen) -> str:
     return response.headers["Location"]
 
 
+def answer_consent(browser: FlaskClient, location: str, *, allow: bool = True) -> str:
+    """Allow (or deny) on the consent page the provider redirected to; returns where the POST redirects."""
+    html = browser.get(location).get_data(as_text=True)
+    interaction = re.search(r'name="interaction" type="hidden" value="([^"]*)"', html).group(1)
+    choice = {"allow": "Allow"} if allow else {"deny": "Deny"}
+    response = browser.post("/consent", data={"csrf_token": csrf_token(html), "interaction": interaction, **choice})
+    assert response.status_code == 303, response.get_data(as_text=True)
+    return response.headers["Location"]
+
+
 def authorize(
-    browser: FlaskClient, portal: Portal, citizen: Citizen | None, **extra: str
+    browser: FlaskClient, portal: Portal, citizen: Citizen | None, **extra: str | None
 ) -> tuple[dict[str, str], str]:
-    """Run the browser part of the code flow; returns the redirect's query and the PKCE verifier."""
+    """Run the browser part of the code flow; returns the redirect's query and the PKCE verifier.
+
+    The citizen signs in when asked and allows on the consent page; a parameter given as None is left out.
+    """
     verifier, challenge = pkce_pair()
     response = browser.get("/authorize?" + urlencode(authorization_params(portal, challenge, **extra)))
     while response.status_code in (302, 303) and not response.headers["Location"].startswith(portal.redirect_uri):
         location = response.headers["Location"]
         if "/login" in location and citizen is not None:
             location = sign_in(browser, location, citizen)
+        elif "/consent" in location:
+            location = answer_consent(browser, location)
         response = browser.get(location)
     assert response.status_code in (302, 303), response.get_data(as_text=True)
     return query_of(response.headers["Location"]), verifier
@@ -156,4 +238,5 @@ def exchange(client: FlaskClient, portal: Portal, code: str, verifier: str, **ex
         "code_verifier": verifier,
         **extra,
     }
-    return client.post("/token", data=data, headers=portal.basic_auth())
+    auth, headers = portal.credentials()
+    return client.post("/token", data={**auth, **data}, headers=headers)
