@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from .db import is_postgresql
 from .errors import AuditChainBroken
 from .models import AuditEvent, AuditHead
 from .types import utcnow
@@ -135,41 +136,65 @@ def iter_events(session: Session, *, batch: int = 5000) -> Iterator[AuditEvent]:
 
 
 def verify_chain(session: Session) -> ChainReport:
-    """Recompute the chain; report the first event that was edited, removed or inserted out of order."""
-    prev_hash, expected_seq, checked = GENESIS_HASH, 1, 0
+    """Recompute the chain; report the first event that was edited, removed or inserted out of order.
+
+    Call it on a session with no transaction yet: on PostgreSQL it reads the events and the head in
+    one REPEATABLE READ snapshot, so events appended meanwhile by the live service are not mistaken
+    for tampering (on SQLite the transaction already holds the write lock).
+    """
+    if is_postgresql(session):
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    prev_hash, checked = GENESIS_HASH, 0
     for event in iter_events(session):
-        if event.seq != expected_seq:
-            return ChainReport(
-                checked,
-                event.seq,
-                f"event {event.seq} follows event {expected_seq - 1}: "
-                f"event {expected_seq} was deleted or the events were re-ordered",
-            )
-        if event.prev_hash != prev_hash:
-            return ChainReport(checked, event.seq, f"event {event.seq} does not link to the event before it")
-        recomputed = chain_hash(
-            prev_hash,
-            seq=event.seq,
-            occurred_at=event.occurred_at,
-            actor=event.actor,
-            action=event.action,
-            subject=event.subject,
-            reason=event.reason,
-            details=event.details,
-        )
-        if recomputed != event.hash:
-            return ChainReport(checked, event.seq, f"event {event.seq} was edited after it was written")
-        prev_hash, expected_seq, checked = event.hash, expected_seq + 1, checked + 1
+        problem = _event_problem(event, checked + 1, prev_hash)
+        if problem is not None:
+            return ChainReport(checked, checked + 1, problem)
+        prev_hash, checked = event.hash, checked + 1
         session.expunge(event)
-    head = session.get(AuditHead, _HEAD_ID)
-    last_seq = expected_seq - 1
+    return _check_head(session.get(AuditHead, _HEAD_ID), checked, prev_hash)
+
+
+def _event_problem(event: AuditEvent, expected_seq: int, prev_hash: str) -> str | None:
+    """Why this event breaks the chain at position ``expected_seq``, or None when it is intact."""
+    if event.seq != expected_seq:
+        return (
+            f"event {expected_seq} is missing (the next stored event is {event.seq}): "
+            "it was deleted or the events were renumbered"
+        )
+    if event.prev_hash != prev_hash:
+        return f"event {event.seq} does not link to the event before it"
+    recomputed = chain_hash(
+        prev_hash,
+        seq=event.seq,
+        occurred_at=event.occurred_at,
+        actor=event.actor,
+        action=event.action,
+        subject=event.subject,
+        reason=event.reason,
+        details=event.details,
+    )
+    if recomputed != event.hash:
+        return f"event {event.seq} was edited after it was written"
+    return None
+
+
+def _check_head(head: AuditHead | None, last_seq: int, last_hash: str) -> ChainReport:
+    """The head names the newest event: it catches the newest events deleted, or events appended behind its back."""
     if head is None:
-        if last_seq:
-            return ChainReport(checked, None, "the audit head row is missing")
-    elif (head.seq, head.hash) != (last_seq, prev_hash):
+        return ChainReport(last_seq, None, "the audit head row is missing") if last_seq else ChainReport(0)
+    if head.seq > last_seq:
         return ChainReport(
-            checked,
+            last_seq,
             last_seq + 1,
             f"the trail ends at event {last_seq} but the head records event {head.seq}: the newest events were deleted",
         )
-    return ChainReport(checked)
+    if head.seq < last_seq:
+        return ChainReport(
+            last_seq,
+            head.seq + 1,
+            f"the head records event {head.seq} but the trail goes on to event {last_seq}: "
+            f"event {head.seq + 1} and later were added outside the register",
+        )
+    if head.hash != last_hash:
+        return ChainReport(last_seq, last_seq, f"event {last_seq} does not match the hash recorded in the head")
+    return ChainReport(last_seq)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from . import audit
 from .errors import CardConflict, IllegalTransition, InvalidInput
 from .models import CitizenCard
-from .register import current_card, get_person, subject_of
+from .register import current_card, get_person, require_reason, subject_of
 from .types import utcnow
 from .vocabulary import CardStatus, PersonStatus
 
@@ -22,6 +22,7 @@ FIRST_CARD_DATE = dt.date(2016, 1, 1)
 LAW_2023_IN_FORCE = dt.date(2024, 7, 1)
 AUTHORITY_BEFORE_2024 = "Cục Cảnh sát quản lý hành chính về trật tự xã hội"
 AUTHORITY_FROM_2024 = "Bộ Công an"
+MAX_AUTHORITY_LENGTH = 200
 
 
 def anniversary(birth_date: dt.date, years: int) -> dt.date:
@@ -72,26 +73,31 @@ def bind_card(
         raise IllegalTransition(f"No card can be bound to a {person.status.value} identity.")
     check_issue_date(person.birth_date, issued_on, today or dt.date.today())
     legacy = parse_legacy_number(legacy_number)
+    given_reason = require_reason(replace_reason) if (replace_reason or "").strip() else None
     expiry = expires_on if expires_on is not None else card_expiry(person.birth_date, issued_on)
     if expiry is not None and expiry <= issued_on:
         raise InvalidInput("The expiry date must be after the issue date.")
+    issuer = parse_authority(authority, issued_on)
     old = current_card(session, person)
-    if old is not None and (old.issued_on, old.legacy_number) == (issued_on, legacy):
+    if old is not None and old.issued_on == issued_on:
+        _check_same_card(old, legacy, expiry, issuer)
         return old, False
     if old is not None and issued_on < old.issued_on:
         raise CardConflict(
             f"The valid card was issued on {old.issued_on.isoformat()}; "
             f"a card issued earlier ({issued_on.isoformat()}) cannot replace it."
         )
+    reason = None
     if old is not None:
-        close_card(session, old, replace_reason or f"replaced by the card issued {issued_on.isoformat()}")
+        reason = given_reason or f"replaced by the card issued {issued_on.isoformat()}"
+        close_card(session, old, reason)
     card = CitizenCard(
         person_id=person.id,
         number=person.pin,
         legacy_number=legacy,
         issued_on=issued_on,
         expires_on=expiry,
-        authority=(authority or default_authority(issued_on)).strip(),
+        authority=issuer,
     )
     session.add(card)
     session.flush()
@@ -101,11 +107,33 @@ def bind_card(
             "identity.card_bound",
             actor,
             subject_of(person),
-            replace_reason if old is not None else None,
+            reason,
             {"number": card.number, "issued_on": issued_on, "replaced": old is not None},
         ),
     )
     return card, True
+
+
+def parse_authority(value: str | None, issued_on: dt.date) -> str:
+    """The issuing authority as given, or the one in force on the issue date."""
+    text = " ".join((value or "").split())
+    if len(text) > MAX_AUTHORITY_LENGTH:
+        raise InvalidInput(f"The issuing authority is longer than {MAX_AUTHORITY_LENGTH} characters.")
+    return text or default_authority(issued_on)
+
+
+_CARD_DETAILS = ("legacy number", "expiry date", "issuing authority")
+
+
+def _check_same_card(card: CitizenCard, legacy: str | None, expiry: dt.date | None, issuer: str) -> None:
+    """Binding the valid card again changes nothing; the same issue date with other details is a conflict."""
+    recorded = (card.legacy_number, card.expires_on, card.authority)
+    for label, value, new in zip(_CARD_DETAILS, recorded, (legacy, expiry, issuer), strict=True):
+        if new != value:
+            raise CardConflict(
+                f"The valid card issued on {card.issued_on.isoformat()} has another {label} ({value or 'none'}); "
+                "a card record is never changed by binding it again."
+            )
 
 
 def check_issue_date(birth_date: dt.date, issued_on: dt.date, today: dt.date) -> None:

@@ -54,6 +54,7 @@ def change_status(
     reason: str,
     actor: str,
     died_on: dt.date | None = None,
+    today: dt.date | None = None,
 ) -> Person:
     """Apply one lifecycle transition by name ("suspend", "restore", "revoke", "deceased")."""
     rule = TRANSITIONS.get(transition)
@@ -67,8 +68,8 @@ def change_status(
             f"Cannot {transition} an identity that is {person.status.value}; "
             f"this change applies only to identities that are {allowed}."
         )
-    if died_on is not None and (rule.target is not PersonStatus.DECEASED or died_on < person.birth_date):
-        raise InvalidInput("A date of death applies only to marking deceased, and not before birth.")
+    if died_on is not None:
+        check_date_of_death(died_on, rule.target, person.birth_date, today or dt.date.today())
     previous = person.status
     person.status, person.status_reason, person.status_changed_at = rule.target, reason, utcnow()
     if died_on is not None:
@@ -88,3 +89,13 @@ def change_status(
         ),
     )
     return person
+
+
+def check_date_of_death(died_on: dt.date, target: PersonStatus, birth_date: dt.date, today: dt.date) -> None:
+    """A date of death goes only with marking deceased, and lies between the birth and today."""
+    if target is not PersonStatus.DECEASED:
+        raise InvalidInput("A date of death is given only when marking a person deceased.")
+    if died_on < birth_date:
+        raise InvalidInput(f"The date of death {died_on.isoformat()} is before the birth on {birth_date.isoformat()}.")
+    if died_on > today:
+        raise InvalidInput(f"The date of death {died_on.isoformat()} is in the future.")

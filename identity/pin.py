@@ -43,6 +43,8 @@ def parse_pin(value: str) -> str:
     must not, so that one person cannot have two spellings of the same number.
     """
     text = value.strip()
+    if is_pin_shaped(text):
+        return text
     for position, char in enumerate(text, start=1):
         if "0" <= char <= "9":
             continue

@@ -18,7 +18,7 @@ from .errors import InvalidInput, UnknownPerson
 from .models import CitizenCard, Person, PinChange
 from .names import fold_for_search
 from .person_facts import PersonFacts
-from .pin import parse_pin, pin_prefix
+from .pin import PREFIX_LENGTH, parse_pin, pin_prefix
 from .pin_allocation import RandomBelow, allocate_pins
 from .places import find_place
 from .vocabulary import CardStatus
@@ -87,6 +87,11 @@ def reestablish_pin(session: Session, pin: str, corrected: PersonFacts, *, reaso
     reason = require_reason(reason)
     person = get_person(session, pin, for_update=True)
     prefix = pin_prefix(corrected.birth_place, corrected.birth_date, corrected.sex)
+    if prefix == person.pin[:PREFIX_LENGTH]:
+        raise InvalidInput(
+            f"The corrected facts give the same first six digits ({prefix}) as PIN {person.pin}; a PIN is "
+            "re-established only when its place, sex or birth-year digits must change."
+        )
     (new_pin,) = allocate_pins(session, prefix, 1)
     old_pin = person.pin
     session.add(PinChange(person_id=person.id, old_pin=old_pin, new_pin=new_pin, reason=reason, actor=actor))
