@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, get_type_hints
 
+from keys import KeyPolicy
+
 ENV_PREFIX = "IDP_"
 ENVIRONMENTS = ("development", "test", "production")
 
@@ -131,6 +133,10 @@ def validate(settings: Settings) -> None:
         raise ConfigError("IDP_ACCESS_TOKEN_ALG must be RS256, ES256 or EdDSA.")
     if not 1 <= settings.authorization_code_ttl <= 600:
         raise ConfigError("IDP_AUTHORIZATION_CODE_TTL must be between 1 and 600 seconds.")
+    try:
+        key_policy(settings)
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
     if settings.argon2_memory_cost < 8 * settings.argon2_parallelism or settings.argon2_time_cost < 1:
         raise ConfigError("The argon2 parameters are below argon2's own minimums.")
     if settings.is_production:
@@ -148,6 +154,15 @@ def _validate_production(settings: Settings) -> None:
         raise ConfigError("In production IDP_ISSUER must be an https:// URL.")
     if settings.argon2_memory_cost < 19 * 1024:
         raise ConfigError("In production IDP_ARGON2_MEMORY_COST must be at least 19456 KiB (OWASP minimum).")
+
+
+def key_policy(settings: Settings) -> KeyPolicy:
+    """The signing-key timing rules these settings imply (rotation, publication, removal)."""
+    return KeyPolicy(
+        rotation_interval=settings.key_rotation_interval,
+        max_token_ttl=max(settings.access_token_ttl, settings.id_token_ttl),
+        cache_ttl=settings.key_cache_ttl,
+    )
 
 
 def database_url(settings: Settings, instance_path: Path) -> str:

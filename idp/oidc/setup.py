@@ -6,9 +6,9 @@ from flask import Flask
 
 from identity.password_policy import PasswordPolicy
 from identity.passwords import PasswordHasher
-from keys import KeyPolicy, KeyRing
+from keys import KeyRing
 
-from ..config import Settings
+from ..config import Settings, key_policy
 from ..db import session_factory
 from ..security import csrf
 from . import authorize, discovery, introspection, jwks, par, revocation, token, userinfo
@@ -22,11 +22,7 @@ def setup_oidc(app: Flask, settings: Settings) -> None:
     keyring = KeyRing(
         session_factory(app),
         kek=settings.key_encryption_key_bytes(),
-        policy=KeyPolicy(
-            rotation_interval=settings.key_rotation_interval,
-            max_token_ttl=max(settings.access_token_ttl, settings.id_token_ttl),
-            cache_ttl=settings.key_cache_ttl,
-        ),
+        policy=key_policy(settings),
     )
     app.extensions["idp.keyring"] = keyring
 
