@@ -6,7 +6,8 @@ The transaction is committed for error responses too: a replayed code or refresh
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app
+from authlib.oauth2.rfc6749 import InvalidRequestError
+from flask import Blueprint, Response, current_app, request
 
 from ..db import db_session
 
@@ -15,6 +16,12 @@ bp = Blueprint("token", __name__)
 
 @bp.route("/token", methods=["POST"])
 def token() -> Response:
-    response: Response = current_app.extensions["idp.provider"].create_token_response()
+    server = current_app.extensions["idp.provider"]
+    repeated = next((name for name in request.values if len(request.values.getlist(name)) > 1), None)
+    if repeated is not None:
+        # RFC 6749 §3.1: parameters MUST NOT be included more than once; Authlib reads only the first.
+        error = InvalidRequestError(f"Multiple '{repeated}' parameters.")
+        return server.handle_error_response(server.create_oauth2_request(None), error)  # type: ignore[no-any-return]
+    response: Response = server.create_token_response()
     db_session().commit()
     return response
