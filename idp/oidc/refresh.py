@@ -102,6 +102,15 @@ def _refused_or_parallel(
     raise InvalidGrantError("The refresh token was already used; its whole family is now revoked.")
 
 
+def granted_scope(session: Session, presented: str, client_id: str) -> str | None:
+    """The scope of the grant behind a refresh token of this client (None when there is no such token)."""
+    return session.scalar(
+        select(Grant.scope)
+        .join(RefreshToken, RefreshToken.grant_id == Grant.id)
+        .where(RefreshToken.token_hash == digest(presented), Grant.client_id == client_id)
+    )
+
+
 def _exists(session: Session, token: str) -> bool:
     return session.scalar(select(RefreshToken.id).where(RefreshToken.token_hash == digest(token))) is not None
 

@@ -10,7 +10,7 @@ from authlib.oauth2.rfc6749.util import scope_to_list
 
 from ...db import db_session
 from ..grant_store import principal_from_grant
-from ..refresh import Rotation, rotate
+from ..refresh import Rotation, granted_scope, rotate
 from .auth_methods import TOKEN_AUTH_METHODS
 
 
@@ -26,18 +26,20 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
         if not presented:
             raise InvalidRequestError("Missing 'refresh_token' in request.")
         self.request.client = client
-        rotation = rotate(
+        requested = self.request.payload.scope
+        if requested:
+            # RFC 6749 §6: a refresh may narrow the scope, never widen it (RFC 9700 R15). Checked before the
+            # token is consumed, so a refused request leaves it usable instead of making the retry a reuse.
+            granted = granted_scope(db_session(), presented, client.client_id)
+            if granted is not None and not set(scope_to_list(requested)) <= set(scope_to_list(granted)):
+                raise InvalidScopeError()
+        self.request.refresh_token = rotate(
             db_session(),
             presented,
             client.client_id,
             key=self.server.refresh_child_key,
             grace_seconds=self.server.settings.refresh_reuse_grace,
         )
-        requested = self.request.payload.scope
-        # RFC 6749 §6: a refresh may narrow the scope, never widen it (RFC 9700 R15).
-        if requested and not set(scope_to_list(requested)) <= set(scope_to_list(rotation.grant.scope)):
-            raise InvalidScopeError()
-        self.request.refresh_token = rotation
 
     @hooked
     def create_token_response(self) -> tuple[int, dict[str, Any], list[tuple[str, str]]]:
