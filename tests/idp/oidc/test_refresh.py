@@ -1,0 +1,232 @@
+"""Refresh tokens: rotation on every use, family revocation on reuse, a grace window for parallel
+refreshes, client binding, scope binding, idle and absolute expiry, and the identity behind them
+(RFC 9700 §4.14, R14-R17; ASVS 10.4.5, 10.4.8; SECURITY.md §6.4, decision 3, V7, V14)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from .conftest import Citizen, Clock, Portal, register_portal
+from .flows import (
+    change_account,
+    change_identity,
+    introspect,
+    refresh,
+    revoke,
+    suspend_portal,
+    tokens,
+    unverified_parts,
+    userinfo,
+)
+
+
+def refreshed(client: FlaskClient, portal: Portal, token: str, **extra: str) -> dict[str, Any]:
+    response = refresh(client, portal, token, **extra)
+    assert response.status_code == 200, response.get_json()
+    body: dict[str, Any] = response.get_json()
+    return body
+
+
+def refused(client: FlaskClient, portal: Portal, token: str, error: str = "invalid_grant", **extra: str) -> None:
+    response = refresh(client, portal, token, **extra)
+    assert response.status_code in (400, 401), response.get_json()
+    assert response.get_json()["error"] == error
+    assert "access_token" not in response.get_json()
+
+
+def test_every_refresh_rotates_the_refresh_token(client: FlaskClient, portal: Portal, citizen: Citizen) -> None:
+    first = tokens(client, portal, citizen)
+    second = refreshed(client, portal, first["refresh_token"])
+    third = refreshed(client, portal, second["refresh_token"])
+    assert len({first["refresh_token"], second["refresh_token"], third["refresh_token"]}) == 3
+    assert second["access_token"] != first["access_token"]
+    assert userinfo(client, third["access_token"]).status_code == 200
+
+
+def test_a_reused_refresh_token_revokes_the_whole_family(
+    client: FlaskClient, portal: Portal, citizen: Citizen, settings, clock: Clock
+) -> None:
+    first = tokens(client, portal, citizen)
+    second = refreshed(client, portal, first["refresh_token"])
+    third = refreshed(client, portal, second["refresh_token"])
+    clock.advance(settings.refresh_reuse_grace + 1)
+
+    refused(client, portal, first["refresh_token"])  # the thief, or the portal, replays an old token
+
+    refused(client, portal, third["refresh_token"])  # the newest token of the family died with it
+    for body in (first, second, third):
+        assert userinfo(client, body["access_token"]).status_code == 401
+        assert introspect(client, portal, body["access_token"]) == {"active": False}
+    assert introspect(client, portal, third["refresh_token"]) == {"active": False}
+
+
+def test_parallel_refreshes_within_the_grace_window_share_one_child(
+    client: FlaskClient, portal: Portal, citizen: Citizen
+) -> None:
+    """Portals refresh from several threads: the same parent twice, at once, is not theft."""
+    first = tokens(client, portal, citizen)
+    a = refreshed(client, portal, first["refresh_token"])
+    b = refreshed(client, portal, first["refresh_token"])
+    assert a["refresh_token"] == b["refresh_token"]
+    assert userinfo(client, a["access_token"]).status_code == 200
+    assert userinfo(client, b["access_token"]).status_code == 200
+    c = refreshed(client, portal, a["refresh_token"])  # the shared child still works, and rotates
+    assert userinfo(client, c["access_token"]).status_code == 200
+
+
+def test_a_refresh_after_the_grace_window_is_reuse(
+    client: FlaskClient, portal: Portal, citizen: Citizen, settings, clock: Clock
+) -> None:
+    first = tokens(client, portal, citizen)
+    child = refreshed(client, portal, first["refresh_token"])
+    clock.advance(settings.refresh_reuse_grace + 1)
+    refused(client, portal, first["refresh_token"])
+    refused(client, portal, child["refresh_token"])
+
+
+def test_the_grace_window_does_not_revive_a_revoked_family(
+    client: FlaskClient, portal: Portal, citizen: Citizen
+) -> None:
+    first = tokens(client, portal, citizen)
+    refreshed(client, portal, first["refresh_token"])
+    revoke(client, portal, first["refresh_token"])
+    refused(client, portal, first["refresh_token"])
+
+
+def test_a_refresh_token_works_only_for_its_own_portal(
+    app: Flask, client: FlaskClient, portal: Portal, citizen: Citizen
+) -> None:
+    """RFC 6749 §6 / R15. Presented by another client, the family is presumed stolen and revoked."""
+    other = register_portal(app, name="Cổng khác", first_party=True)
+    first = tokens(client, portal, citizen)
+    refused(client, other, first["refresh_token"])
+    refused(client, portal, first["refresh_token"])
+    assert userinfo(client, first["access_token"]).status_code == 401
+
+
+def test_a_refresh_without_client_authentication_is_refused(
+    client: FlaskClient, portal: Portal, citizen: Citizen
+) -> None:
+    first = tokens(client, portal, citizen)
+    data = {"grant_type": "refresh_token", "refresh_token": first["refresh_token"], "client_id": portal.client_id}
+    response = client.post("/token", data=data)
+    assert response.status_code == 401
+    assert response.get_json()["error"] == "invalid_client"
+    assert refresh(client, portal, first["refresh_token"]).status_code == 200
+
+
+def test_a_refresh_may_narrow_the_scope(client: FlaskClient, portal: Portal, citizen: Citizen) -> None:
+    first = tokens(client, portal, citizen, scope="openid profile")
+    narrowed = refreshed(client, portal, first["refresh_token"], scope="openid")
+    assert narrowed["scope"] == "openid"
+    assert "name" not in userinfo(client, narrowed["access_token"]).get_json()
+
+
+def test_a_refresh_cannot_widen_the_scope_and_the_refusal_costs_the_portal_nothing(
+    client: FlaskClient, portal: Portal, citizen: Citizen, settings, clock: Clock
+) -> None:
+    """R15: bound to the consented scope. A refused widening must not burn the token: a portal retrying
+    with the right scope a little later would otherwise be treated as a thief and lose the family."""
+    first = tokens(client, portal, citizen, scope="openid")
+    refused(client, portal, first["refresh_token"], error="invalid_scope", scope="openid profile address")
+    clock.advance(settings.refresh_reuse_grace + 1)
+    again = refreshed(client, portal, first["refresh_token"])
+    assert again["scope"] == "openid"
+
+
+def test_a_refresh_token_expires_when_unused(
+    client: FlaskClient, portal: Portal, citizen: Citizen, settings, clock: Clock
+) -> None:
+    first = tokens(client, portal, citizen)
+    clock.advance(settings.refresh_token_idle_ttl + 1)
+    refused(client, portal, first["refresh_token"])
+
+
+def test_a_family_ends_at_its_absolute_lifetime_even_when_used(
+    client: FlaskClient, portal: Portal, citizen: Citizen, settings, clock: Clock
+) -> None:
+    """ASVS 10.4.8: an absolute expiry, even though each use slides the idle one."""
+    token = tokens(client, portal, citizen)["refresh_token"]
+    step = settings.refresh_token_idle_ttl // 2
+    elapsed = 0
+    while elapsed + step < settings.refresh_token_absolute_ttl:
+        clock.advance(step)
+        elapsed += step
+        token = refreshed(client, portal, token)["refresh_token"]
+    clock.advance(settings.refresh_token_absolute_ttl - elapsed + 1)
+    refused(client, portal, token)
+
+
+def test_the_refreshed_id_token_keeps_the_real_authentication_event(
+    client: FlaskClient, portal: Portal, citizen: Citizen, clock: Clock
+) -> None:
+    first = tokens(client, portal, citizen)
+    clock.advance(120)
+    second = refreshed(client, portal, first["refresh_token"])
+    _, before = unverified_parts(first["id_token"])
+    _, after = unverified_parts(second["id_token"])
+    assert after["sub"] == before["sub"]
+    assert after["auth_time"] == before["auth_time"]
+    assert after["iat"] > before["iat"]
+    assert after["acr"] == before["acr"]
+
+
+def test_a_suspended_portal_can_no_longer_refresh(
+    app: Flask, client: FlaskClient, portal: Portal, citizen: Citizen
+) -> None:
+    first = tokens(client, portal, citizen)
+    suspend_portal(app, portal)
+    response = refresh(client, portal, first["refresh_token"])
+    assert response.get_json()["error"] == "invalid_client"
+    assert "access_token" not in response.get_json()
+
+
+@pytest.mark.parametrize(
+    ("target", "transition"),
+    [("account", "suspend"), ("account", "revoke"), ("person", "suspend"), ("person", "revoke")],
+)
+def test_a_suspended_or_revoked_identity_can_no_longer_be_refreshed(
+    app: Flask, client: FlaskClient, portal: Portal, citizen: Citizen, target: str, transition: str
+) -> None:
+    """SECURITY.md V4 and ASVS 8.3.2: every token-issuing path checks the identity now."""
+    first = tokens(client, portal, citizen)
+    (change_account if target == "account" else change_identity)(app, citizen, transition)
+    refused(client, portal, first["refresh_token"])
+    assert userinfo(client, first["access_token"]).status_code == 401
+
+
+def test_restoring_an_account_does_not_revive_its_old_refresh_tokens(
+    app: Flask, client: FlaskClient, portal: Portal, citizen: Citizen
+) -> None:
+    first = tokens(client, portal, citizen)
+    change_account(app, citizen, "suspend")
+    refused(client, portal, first["refresh_token"])
+    change_account(app, citizen, "restore")
+    refused(client, portal, first["refresh_token"])
+
+
+def test_a_public_client_rotates_too(app: Flask, client: FlaskClient, citizen: Citizen, settings, clock: Clock) -> None:
+    """R14: public clients MUST get replay detection; here by rotation."""
+    public = register_portal(app, name="Ứng dụng di động", first_party=True, token_endpoint_auth_method="none")
+    first = tokens(client, public, citizen)
+    second = refreshed(client, public, first["refresh_token"])
+    assert second["refresh_token"] != first["refresh_token"]
+    clock.advance(settings.refresh_reuse_grace + 1)
+    refused(client, public, first["refresh_token"])
+    refused(client, public, second["refresh_token"])
+
+
+def test_a_forged_or_unknown_refresh_token_is_refused(client: FlaskClient, portal: Portal, citizen: Citizen) -> None:
+    first = tokens(client, portal, citizen)
+    refused(client, portal, first["refresh_token"][:-2] + "AA")
+    refused(client, portal, first["access_token"])
+    assert refresh(client, portal, first["refresh_token"]).status_code == 200
+
+
+def test_a_refresh_request_without_a_token_is_invalid_request(client: FlaskClient, portal: Portal) -> None:
+    response = client.post("/token", data={"grant_type": "refresh_token"}, headers=portal.basic_auth())
+    assert response.get_json()["error"] == "invalid_request"
