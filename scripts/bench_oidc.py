@@ -320,7 +320,10 @@ def loads(target: Target, endpoint: str, pool_size: int) -> Load:
     form = {"Content-Type": "application/x-www-form-urlencoded"}
     token = metadata["token_endpoint"]
     if endpoint == "token: code":
-        body = f"grant_type=authorization_code&code={{}}&redirect_uri={ours.REDIRECT_URI}&code_verifier={ours.CODE_VERIFIER}"
+        body = "grant_type=authorization_code&code={}&redirect_uri=%s&code_verifier=%s" % (
+            ours.REDIRECT_URI,
+            ours.CODE_VERIFIER,
+        )
         headers = {**form, "Authorization": basic(target.portal)}
         return Load("POST", token, headers, body, target.mint("codes", pool_size))
     if endpoint == "token: refresh":
@@ -344,10 +347,9 @@ def row(endpoint: str, mine: Result, theirs: Result | None) -> str:
     line = f"{endpoint:<26} {mine.rps:>9.0f} {mine.p50_ms:>8.2f} {mine.p99_ms:>8.2f}"
     if theirs is not None:
         line += f" {theirs.rps:>9.0f} {theirs.p50_ms:>8.2f} {theirs.p99_ms:>8.2f} {mine.rps / theirs.rps:>6.2f}"
-    notes = [
-        f"{name}: {r.errors} errors, first {r.first_error!r}" for name, r in (("ours", mine), ("theirs", theirs)) if r and r.errors
-    ]
-    notes += [f"{name}: pool exhausted" for name, r in (("ours", mine), ("theirs", theirs)) if r and r.exhausted]
+    both = (("ours", mine), ("theirs", theirs))
+    notes = [f"{name}: {r.errors} errors, first {r.first_error!r}" for name, r in both if r and r.errors]
+    notes += [f"{name}: pool exhausted" for name, r in both if r and r.exhausted]
     return line + ("  (" + "; ".join(notes) + ")" if notes else "")
 
 
