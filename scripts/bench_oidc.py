@@ -320,10 +320,8 @@ def loads(target: Target, endpoint: str, pool_size: int) -> Load:
     form = {"Content-Type": "application/x-www-form-urlencoded"}
     token = metadata["token_endpoint"]
     if endpoint == "token: code":
-        body = "grant_type=authorization_code&code={}&redirect_uri=%s&code_verifier=%s" % (
-            ours.REDIRECT_URI,
-            ours.CODE_VERIFIER,
-        )
+        body = "grant_type=authorization_code&code={}" + f"&redirect_uri={ours.REDIRECT_URI}"
+        body += f"&code_verifier={ours.CODE_VERIFIER}"
         headers = {**form, "Authorization": basic(target.portal)}
         return Load("POST", token, headers, body, target.mint("codes", pool_size))
     if endpoint == "token: refresh":
