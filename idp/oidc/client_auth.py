@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from authlib.oauth2.rfc6749 import InvalidClientError
 from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
 from joserfc.jwk import KeySet
 from sqlalchemy.exc import IntegrityError
@@ -19,7 +20,8 @@ from identity.types import utcnow
 from ..db import db_session
 from .models import UsedClientAssertion
 
-#: Assertions older than this are refused even when their ``exp`` is further away.
+#: The longest an assertion may stay valid from now. Its jti is remembered for that whole life, so an
+#: assertion with a far-away ``exp`` is refused instead of outliving the memory of its jti.
 MAX_ASSERTION_AGE = dt.timedelta(minutes=10)
 
 
@@ -34,12 +36,21 @@ class PrivateKeyJwt(JWTBearerClientAssertion):
         return self._audiences
 
     def resolve_client_public_key(self, client: Any) -> KeySet:
-        return KeySet.import_key_set(client.jwks)
+        """The registered keys only; a client registered for another method has none and is refused."""
+        keys: KeySet | None = client.public_key_set()
+        if keys is None:
+            raise InvalidClientError(description="The client did not register keys for private_key_jwt.")
+        return keys
+
+    def verify_claims(self, claims: Any) -> None:
+        exp = claims.get("exp")
+        if isinstance(exp, int | float) and exp > (utcnow() + MAX_ASSERTION_AGE).timestamp() + self.leeway:
+            raise InvalidClientError(description="The client assertion may be valid for 10 minutes at most.")
+        super().verify_claims(claims)
 
     def validate_jti(self, claims: dict[str, Any], jti: str) -> bool:
-        """Remember the jti until the assertion expires; a second sighting is a replay."""
-        expires = dt.datetime.fromtimestamp(int(claims["exp"]), tz=dt.UTC)
-        expires = min(expires, utcnow() + MAX_ASSERTION_AGE)
+        """Remember the jti until the assertion expires (leeway included); a second sighting is a replay."""
+        expires = dt.datetime.fromtimestamp(int(claims["exp"]) + self.leeway, tz=dt.UTC)
         session = db_session()
         try:
             with session.begin_nested():
@@ -47,3 +58,4 @@ class PrivateKeyJwt(JWTBearerClientAssertion):
         except IntegrityError:
             return False
         return True
+
