@@ -59,3 +59,9 @@ class PrivateKeyJwt(JWTBearerClientAssertion):
             return False
         return True
 
+
+def keep_assertion_spent(oauth: Any) -> None:
+    """Commit at once after a client assertion was accepted at an endpoint that may answer with an
+    error it does not commit: the assertion's jti must stay used whatever follows (V12)."""
+    if getattr(oauth, "auth_method", None) == PrivateKeyJwt.CLIENT_AUTH_METHOD:
+        db_session().commit()

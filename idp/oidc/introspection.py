@@ -17,6 +17,7 @@ from identity.types import utcnow
 from ..app import settings_of
 from ..db import db_session
 from .access_tokens import InactiveToken, verify_access_token
+from .client_auth import keep_assertion_spent
 from .grants import TOKEN_AUTH_METHODS
 from .models import Grant, RefreshToken
 from .opaque import digest
@@ -31,6 +32,7 @@ def introspect() -> Response:
     oauth = server.create_oauth2_request(None)
     try:
         client = server.authenticate_client(oauth, TOKEN_AUTH_METHODS, endpoint="introspection")
+        keep_assertion_spent(oauth)
         token = request.form.get("token")
         if not token:
             raise InvalidRequestError("Missing 'token'.")

@@ -18,6 +18,7 @@ from werkzeug.datastructures import MultiDict
 from identity.types import utcnow
 
 from ..db import db_session
+from .client_auth import keep_assertion_spent
 from .grants import TOKEN_AUTH_METHODS
 from .models import PushedRequest
 from .opaque import digest, new_secret
@@ -36,6 +37,7 @@ def push() -> Response:
     oauth = server.create_oauth2_request(None)
     try:
         client = server.authenticate_client(oauth, TOKEN_AUTH_METHODS, endpoint="pushed_authorization_request")
+        keep_assertion_spent(oauth)
         params = MultiDict((k, v) for k, v in request.form.items(multi=True) if k not in _AUTH_PARAMS)
         if "request_uri" in params:
             raise InvalidRequestError("'request_uri' cannot be pushed (RFC 9126 §2.1).")
