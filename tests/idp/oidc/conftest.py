@@ -55,12 +55,14 @@ class Portal:
         return {"client_id": self.client_id}, {}
 
     def assertion(self, *, audience: str, alg: str = "RS256", **claims: Any) -> str:
-        """A fresh RFC 7523 client assertion signed with the portal's key; *claims* override the defaults."""
+        """A fresh RFC 7523 client assertion signed with the portal's key; *claims* override the defaults
+        (None leaves a claim out)."""
         assert self.key is not None, "only private_key_jwt portals sign assertions"
         now = int(time.time())
         values = {"iss": self.client_id, "sub": self.client_id, "aud": audience, "jti": secrets.token_urlsafe(16)}
         values.update({"iat": now, "exp": now + 60, **claims})
-        return jwt.encode({"alg": alg, "kid": self.key.kid}, values, self.key)
+        present = {name: value for name, value in values.items() if value is not None}
+        return jwt.encode({"alg": alg, "kid": self.key.kid}, present, self.key)
 
 
 @dataclass
