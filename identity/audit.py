@@ -138,11 +138,11 @@ def iter_events(session: Session, *, batch: int = 5000) -> Iterator[AuditEvent]:
 def verify_chain(session: Session) -> ChainReport:
     """Recompute the chain; report the first event that was edited, removed or inserted out of order.
 
-    Call it on a session with no transaction yet: on PostgreSQL it reads the events and the head in
-    one REPEATABLE READ snapshot, so events appended meanwhile by the live service are not mistaken
+    Call it on a session with no transaction yet: on PostgreSQL it then reads the events and the head
+    in one REPEATABLE READ snapshot, so events appended meanwhile by the live service are not mistaken
     for tampering (on SQLite the transaction already holds the write lock).
     """
-    if is_postgresql(session):
+    if is_postgresql(session) and not session.in_transaction():
         session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     prev_hash, checked = GENESIS_HASH, 0
     for event in iter_events(session):
