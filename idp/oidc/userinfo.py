@@ -56,8 +56,10 @@ def userinfo() -> Response:
         return _challenge(403, "insufficient_scope", "The access token was not issued for OpenID Connect.")
     grant = session.scalars(select(Grant).where(Grant.key == claims["gid"])).one()
     account = session.get(Account, grant.account_id) if grant.account_id else None
-    if not account_is_usable(account):
-        # ASVS 8.3.2: a suspended or revoked identity loses access now, not when the token expires.
+    portal_active = current_app.extensions["idp.provider"].query_client(claims["client_id"]) is not None
+    if not account_is_usable(account) or not portal_active:
+        # ASVS 8.3.2: a suspended or revoked identity, or a suspended portal, loses access now, not when
+        # the token expires.
         return _challenge(401, "invalid_token", "The access token is not valid.")
     assert account is not None
     values = person_claim_values(session, account.person)
