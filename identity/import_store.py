@@ -149,14 +149,14 @@ def _registered(session: Session, pins: list[str]) -> dict[str, Any]:
 
 
 def _ids_by_pin(session: Session, pins: list[str]) -> list[tuple[str, int]]:
-    return list(session.execute(select(Person.pin, Person.id).where(among(session, Person.pin, pins))).tuples())
+    return list(session.execute(select(Person.pin, Person.id).where(among(session, Person.pin, pins))).all())
 
 
 def _cancelled(session: Session, pins: list[str]) -> dict[str, str]:
     if not pins:
         return {}
     query = select(PinChange.old_pin, PinChange.new_pin).where(among(session, PinChange.old_pin, pins))
-    return dict(session.execute(query).tuples().all())
+    return dict(session.execute(query).all())
 
 
 def _cards_of(session: Session, person_ids: list[int]) -> dict[int, set[tuple[dt.date, str | None]]]:
@@ -166,7 +166,7 @@ def _cards_of(session: Session, person_ids: list[int]) -> dict[int, set[tuple[dt
         query = select(CitizenCard.person_id, CitizenCard.issued_on, CitizenCard.legacy_number).where(
             among(session, CitizenCard.person_id, person_ids)
         )
-        for person_id, issued_on, legacy in session.execute(query).tuples():
+        for person_id, issued_on, legacy in session.execute(query):
             cards[person_id].add((issued_on, legacy))
     return cards
 
