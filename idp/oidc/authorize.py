@@ -22,7 +22,7 @@ from .id_token_hint import hinted_subject
 from .par import expand_pushed_request
 from .policy import Situation, first_required
 from .principal import Principal
-from .request_params import RequestOptions, parse_options, refuse_request_objects
+from .request_params import RequestOptions, parse_options, refuse_request_objects, refuse_unquotable
 from .responses import error_page, error_to_client, redirect_to_client, registered_redirect_uri
 from .stored_request import oauth_request
 
@@ -54,6 +54,7 @@ def run(params: MultiDict[str, str], *, interaction: store.Interaction | None) -
     server = provider()
     after_post = request.method == "POST"
     try:
+        refuse_unquotable(params)
         refuse_request_objects(params)
         params = expand_pushed_request(params)
         oauth = oauth_request(params)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from authlib.oauth2.base import invalid_error_characters
 from authlib.oauth2.rfc6749 import InvalidRequestError
 from authlib.oidc.core.errors import RequestNotSupportedError, RequestURINotSupportedError
 from werkzeug.datastructures import MultiDict
@@ -31,6 +32,8 @@ SINGLE_VALUED = (
     "id_token_hint",
 )
 PAR_URN_PREFIX = "urn:ietf:params:oauth:request_uri:"
+#: Parameters whose values Authlib puts into error descriptions.
+QUOTED_IN_ERRORS = ("redirect_uri", "response_type")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +44,15 @@ class RequestOptions:
     login_hint: str | None
     acr_values: str | None
     ui_locales: tuple[str, ...]
+
+
+def refuse_unquotable(params: MultiDict[str, str]) -> None:
+    """Refuse values that Authlib quotes in its error descriptions but that RFC 6749 §4.1.2.1 forbids
+    there (anything but printable ASCII without '"' and '\\'): Authlib raises instead of escaping, which
+    would turn a plain refusal into a server error. No such value can be registered or valid anyway."""
+    for name in QUOTED_IN_ERRORS:
+        if any(invalid_error_characters(value) for value in params.getlist(name)):
+            raise InvalidRequestError(f"The '{name}' parameter contains characters that are not allowed.")
 
 
 def refuse_request_objects(params: MultiDict[str, str]) -> None:
@@ -64,8 +76,8 @@ def parse_options(params: MultiDict[str, str], redirect_uri: str | None) -> Requ
     if "select_account" in prompts:
         prompts = (prompts - {"select_account"}) | {"login"}  # one account per citizen: choosing means signing in
     if not prompts <= PROMPTS:
-        raise InvalidRequestError(
-            f"Unsupported prompt value: {' '.join(sorted(prompts - PROMPTS))}.", redirect_uri=redirect_uri
+        raise InvalidRequestError(  # the values are not quoted back: they may hold any character
+            f"Unsupported prompt value; supported: {' '.join(sorted(PROMPTS))}.", redirect_uri=redirect_uri
         )
     if "none" in prompts and len(prompts) > 1:
         raise InvalidRequestError("prompt=none cannot be combined with other values.", redirect_uri=redirect_uri)

@@ -6,6 +6,7 @@ The transaction is committed for error responses too: a replayed code or refresh
 
 from __future__ import annotations
 
+from authlib.oauth2.base import invalid_error_characters
 from authlib.oauth2.rfc6749 import InvalidRequestError
 from flask import Blueprint, Response, current_app, request
 
@@ -20,7 +21,8 @@ def token() -> Response:
     repeated = next((name for name in request.values if len(request.values.getlist(name)) > 1), None)
     if repeated is not None:
         # RFC 6749 §3.1: parameters MUST NOT be included more than once; Authlib reads only the first.
-        error = InvalidRequestError(f"Multiple '{repeated}' parameters.")
+        named = f" '{repeated}'" if not invalid_error_characters(repeated) else ""
+        error = InvalidRequestError(f"The parameter{named} is repeated.")
         return server.handle_error_response(server.create_oauth2_request(None), error)  # type: ignore[no-any-return]
     response: Response = server.create_token_response()
     db_session().commit()
