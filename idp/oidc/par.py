@@ -22,7 +22,7 @@ from .client_auth import keep_assertion_spent
 from .grants import TOKEN_AUTH_METHODS
 from .models import PushedRequest
 from .opaque import digest, new_secret
-from .request_params import PAR_URN_PREFIX, parse_options
+from .request_params import PAR_URN_PREFIX, parse_options, refuse_request_objects, refuse_unquotable
 from .stored_request import oauth_request
 
 bp = Blueprint("par", __name__)
@@ -39,14 +39,17 @@ def push() -> Response:
         client = server.authenticate_client(oauth, TOKEN_AUTH_METHODS, endpoint="pushed_authorization_request")
         keep_assertion_spent(oauth)
         params = MultiDict((k, v) for k, v in request.form.items(multi=True) if k not in _AUTH_PARAMS)
+        refuse_unquotable(params)
+        refuse_request_objects(params)  # decision 6 holds for pushed requests too
         if "request_uri" in params:
-            raise InvalidRequestError("'request_uri' cannot be pushed (RFC 9126 §2.1).")
+            raise InvalidRequestError("'request_uri' cannot be pushed (RFC 9126 section 2.1).")
         if params.get("client_id", client.client_id) != client.client_id:
             raise InvalidRequestError("The client_id does not match the authenticated client.")
         params["client_id"] = client.client_id
         grant = server.get_consent_grant(oauth_request(params), end_user=None)
         parse_options(params, None)
     except OAuth2Error as error:
+        error.redirect_uri = None  # RFC 9126 §2.3: the client is answered directly, never redirected
         return server.handle_error_response(oauth, error)
     key = new_secret()
     db_session().add(
