@@ -315,3 +315,29 @@ def test_max_age_must_be_a_whole_number(client: FlaskClient, portal: Portal, cit
 def test_an_expired_interaction_cannot_be_resumed(client: FlaskClient) -> None:
     response = client.get("/authorize/continue?interaction=made-up")
     assert_error_page(response)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("redirect_uri", "https://evil.example/ngõ"),
+        ("redirect_uri", 'https://evil.example/"quoted"'),
+        ("redirect_uri", "https://evil.example/back\\slash"),
+        ("response_type", 'code"'),
+        ("response_type", "mã"),
+        ("prompt", "đăng_nhập"),
+        ("prompt", 'login"'),
+        ("scope", "openid hồ_sơ"),
+        ("code_challenge_method", "S256é"),
+    ],
+)
+def test_characters_that_no_error_message_may_carry_still_get_a_clean_refusal(
+    client: FlaskClient, portal: Portal, citizen: Citizen, name: str, value: str
+) -> None:
+    """RFC 6749 §4.1.2.1 limits error_description to printable ASCII without quotes and backslashes;
+    echoing such input into a description must not turn a refusal into a server error."""
+    sign_in_directly(client, citizen)
+    response = start(client, portal, **{name: value})
+    assert response.status_code in (302, 400), response.get_data(as_text=True)
+    if response.status_code == 302:
+        assert "code" not in query_of(response.headers["Location"]) or name == "scope"

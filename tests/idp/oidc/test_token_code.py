@@ -208,3 +208,11 @@ def test_a_repeated_token_parameter_is_refused(
     response = client.post("/token", data=urlencode(pairs), content_type=form, headers=portal.basic_auth())
     assert response.status_code == 400
     assert response.get_json()["error"] == "invalid_request"
+
+
+def test_a_repeated_parameter_with_any_name_is_a_clean_refusal(client: FlaskClient, portal: Portal) -> None:
+    form = "application/x-www-form-urlencoded"
+    body = urlencode([("grant_type", "refresh_token"), ("mã", "1"), ("mã", "2"), ('"', "1"), ('"', "2")])
+    response = client.post("/token", data=body, content_type=form, headers=portal.basic_auth())
+    assert response.status_code == 400
+    assert response.get_json()["error"] == "invalid_request"
