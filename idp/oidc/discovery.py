@@ -12,11 +12,13 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, request
 
+from clients import SUPPORTED_SCOPES
+
 from ..config import Settings
 from . import acr
 from .browser import SUPPORTED_LOCALES
-from .claims import CLAIMS_SUPPORTED, SCOPE_CLAIMS
-from .grants import TOKEN_AUTH_METHODS
+from .claims import CLAIMS_SUPPORTED
+from .grants import CONFIDENTIAL_AUTH_METHODS, TOKEN_AUTH_METHODS
 from .request_params import PROMPTS
 
 bp = Blueprint("discovery", __name__)
@@ -36,7 +38,7 @@ def metadata(settings: Settings) -> dict[str, Any]:
         "introspection_endpoint": f"{base}/introspect",
         "pushed_authorization_request_endpoint": f"{base}/par",
         "require_pushed_authorization_requests": False,
-        "scopes_supported": ["openid", *SCOPE_CLAIMS],
+        "scopes_supported": list(SUPPORTED_SCOPES),  # every scope a portal may be allowed
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
@@ -45,7 +47,8 @@ def metadata(settings: Settings) -> dict[str, Any]:
         "token_endpoint_auth_methods_supported": TOKEN_AUTH_METHODS,
         "token_endpoint_auth_signing_alg_values_supported": SIGNING_ALGS,
         "revocation_endpoint_auth_methods_supported": TOKEN_AUTH_METHODS,
-        "introspection_endpoint_auth_methods_supported": TOKEN_AUTH_METHODS,
+        # RFC 7662 §2.1: introspection requires authorization, so public clients ("none") cannot use it.
+        "introspection_endpoint_auth_methods_supported": CONFIDENTIAL_AUTH_METHODS,
         "code_challenge_methods_supported": ["S256"],
         "authorization_response_iss_parameter_supported": True,
         "claims_supported": list(CLAIMS_SUPPORTED),
