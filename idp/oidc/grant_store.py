@@ -19,7 +19,7 @@ from identity.authn import can_sign_in
 from identity.models import Account
 from identity.types import utcnow
 
-from .models import AuthorizationCode, Grant
+from .models import AuthorizationCode, Grant, SsoSession
 from .principal import Principal
 
 
@@ -40,7 +40,7 @@ def principal_from_code(session: Session, code: AuthorizationCode) -> Principal:
         auth_time=code.auth_time,
         acr=code.acr,
         amr=tuple(code.amr.split()),
-        sid=None,
+        sid=_sid_of(session, code.session_id),
         session_id=code.session_id,
         claims_request=json.loads(code.claims) if code.claims else None,
     )
@@ -60,11 +60,17 @@ def principal_from_grant(session: Session, grant: Grant) -> Principal:
         auth_time=grant.auth_time,
         acr=grant.acr or "",
         amr=tuple((grant.amr or "").split()),
-        sid=None,
+        sid=_sid_of(session, grant.session_id),
         session_id=grant.session_id,
         claims_request=json.loads(grant.claims) if grant.claims else None,
         grant=grant,
     )
+
+
+def _sid_of(session: Session, session_id: int | None) -> str | None:
+    """The ``sid`` of the SSO session a code or grant came from, for the ID token (OIDC logout specs)."""
+    sso = session.get(SsoSession, session_id) if session_id is not None else None
+    return sso.sid if sso is not None else None
 
 
 def open_grant(session: Session, *, client_id: str, principal: Principal, scope: str, absolute_ttl: int) -> Grant:
