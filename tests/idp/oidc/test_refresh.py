@@ -173,6 +173,7 @@ def test_the_refreshed_id_token_keeps_the_real_authentication_event(
     assert after["auth_time"] == before["auth_time"]
     assert after["iat"] > before["iat"]
     assert after["acr"] == before["acr"]
+    assert after["sid"] == before["sid"]
 
 
 def test_a_suspended_portal_can_no_longer_refresh(
