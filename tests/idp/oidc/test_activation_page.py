@@ -1,0 +1,119 @@
+"""The activation page: PIN, one-time code and a new password; CSRF-protected, one answer for a wrong
+PIN or code, a refused password leaves the code usable, the code works once (ASVS 3.5.1, 6.4.1)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from idp.db import session_factory
+from tests.identity import accounts_factory
+
+from .conftest import Citizen, Portal, csrf_token, query_of
+from .flows import sign_in_directly, start
+
+NEW_PASSWORD = "trăng rằm tháng tám sáng tỏ"
+
+
+@pytest.fixture
+def pending(app: Flask) -> tuple[str, str]:
+    """A person with an account awaiting activation: their PIN and one-time code."""
+    with session_factory(app)() as session:
+        account, code = accounts_factory.opened(session, full_name="Hoàng Văn Đức", birth_date="1979-07-07")
+        return account.person.pin, code
+
+
+def activate(client: FlaskClient, pin: str, code: str, password: str = NEW_PASSWORD, **overrides: str | None) -> TestResponse:
+    html = client.get("/activate").get_data(as_text=True)
+    form: dict[str, str | None] = {
+        "csrf_token": csrf_token(html),
+        "pin": pin,
+        "code": code,
+        "password": password,
+        "confirm": password,
+        **overrides,
+    }
+    return client.post("/activate", data={k: v for k, v in form.items() if v is not None})
+
+
+def error_of(response: TestResponse) -> str:
+    match = re.search(r'<p class="error" role="alert">([^<]*)</p>', response.get_data(as_text=True))
+    assert match, response.get_data(as_text=True)
+    return match.group(1)
+
+
+def can_sign_in(client: FlaskClient, pin: str, password: str, portal: Portal) -> bool:
+    sign_in_directly(client, Citizen(pin, password, 0))
+    return "code" in query_of(start(client, portal, prompt="none").headers["Location"])
+
+
+def test_the_page_renders_a_protected_form(client: FlaskClient) -> None:
+    response = client.get("/activate")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert csrf_token(html)
+    assert 'autocomplete="new-password"' in html
+    assert 'autocomplete="one-time-code"' in html
+
+
+def test_activation_opens_the_account(client: FlaskClient, portal: Portal, pending: tuple[str, str]) -> None:
+    pin, code = pending
+    response = activate(client, pin, code)
+    assert response.status_code == 200
+    assert "/login" in response.get_data(as_text=True)
+    assert can_sign_in(client, pin, NEW_PASSWORD, portal)
+
+
+@pytest.mark.parametrize("token", [None, "", "forged"])
+def test_without_a_valid_csrf_token_nothing_changes(
+    client: FlaskClient, portal: Portal, pending: tuple[str, str], token: str | None
+) -> None:
+    pin, code = pending
+    response = activate(client, pin, code, csrf_token=token)
+    assert response.status_code == 400
+    assert activate(client, pin, code).status_code == 200  # the code was not spent
+
+
+def test_two_different_passwords_change_nothing(client: FlaskClient, pending: tuple[str, str]) -> None:
+    pin, code = pending
+    response = activate(client, pin, code, confirm=NEW_PASSWORD + "!")
+    assert response.status_code == 400
+    assert activate(client, pin, code).status_code == 200
+
+
+def test_a_refused_password_leaves_the_code_usable(client: FlaskClient, pending: tuple[str, str]) -> None:
+    pin, code = pending
+    for weak in ("password", "short", pin):
+        assert activate(client, pin, code, password=weak).status_code == 400
+    assert activate(client, pin, code).status_code == 200
+
+
+def test_a_wrong_code_and_an_unknown_pin_get_the_same_answer(client: FlaskClient, pending: tuple[str, str]) -> None:
+    pin, code = pending
+    wrong_code = activate(client, pin, "WRONG-CODE")
+    unknown_pin = activate(client, "001190000000", code)
+    assert wrong_code.status_code == unknown_pin.status_code == 400
+    assert error_of(wrong_code) == error_of(unknown_pin)
+
+
+def test_the_code_works_once(client: FlaskClient, pending: tuple[str, str]) -> None:
+    pin, code = pending
+    assert activate(client, pin, code).status_code == 200
+    again = activate(client, pin, code, password="một mật khẩu khác hẳn")
+    assert again.status_code == 400
+
+
+def test_an_activated_account_cannot_be_activated_again_by_a_citizen(client: FlaskClient, citizen: Citizen) -> None:
+    assert activate(client, citizen.pin, "ANY-CODE").status_code == 400
+
+
+def test_missing_fields_are_refused(client: FlaskClient, pending: tuple[str, str]) -> None:
+    pin, code = pending
+    html = client.get("/activate").get_data(as_text=True)
+    form = {"csrf_token": csrf_token(html), "pin": pin, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
+    assert client.post("/activate", data=form).status_code == 400
+    assert activate(client, pin, code).status_code == 200
