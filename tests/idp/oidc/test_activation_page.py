@@ -27,7 +27,9 @@ def pending(app: Flask) -> tuple[str, str]:
         return account.person.pin, code
 
 
-def activate(client: FlaskClient, pin: str, code: str, password: str = NEW_PASSWORD, **overrides: str | None) -> TestResponse:
+def activate(
+    client: FlaskClient, pin: str, code: str, password: str = NEW_PASSWORD, **overrides: str | None
+) -> TestResponse:
     html = client.get("/activate").get_data(as_text=True)
     form: dict[str, str | None] = {
         "csrf_token": csrf_token(html),

@@ -35,7 +35,10 @@ def failure_of(client: FlaskClient, pin: str, password: str) -> tuple[int, str]:
 
 
 def sets_session(response) -> bool:  # type: ignore[no-untyped-def]
-    return any(SESSION_COOKIE + "=" in header and "Max-Age=0" not in header for header in response.headers.getlist("Set-Cookie"))
+    return any(
+        SESSION_COOKIE + "=" in header and "Max-Age=0" not in header
+        for header in response.headers.getlist("Set-Cookie")
+    )
 
 
 def test_every_failure_gets_the_same_answer(app: Flask, client: FlaskClient, citizen: Citizen) -> None:
