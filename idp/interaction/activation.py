@@ -11,6 +11,7 @@ from identity.accounts import activate_account
 from ..db import db_session
 from .blueprint import bp
 from .forms import ActivationForm
+from .messages import for_citizen
 
 
 @bp.route("/activate", methods=["GET", "POST"])
@@ -34,6 +35,8 @@ def activate():  # type: ignore[no-untyped-def]
         )
     except IdentityError as error:
         session.commit()  # failed-attempt counters stand
-        return render_template("activate.html", form=form, error=error.message), 400
+        policy = current_app.extensions["idp.password_policy"]
+        message = for_citizen(error, min_password_length=policy.min_length)
+        return render_template("activate.html", form=form, error=message), 400
     session.commit()
     return render_template("activated.html")
