@@ -8,6 +8,7 @@ import hashlib
 import re
 import secrets
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -19,9 +20,12 @@ from joserfc import jwt
 from joserfc.jwk import RSAKey
 
 from identity.accounts import activate_account, open_account
+from idp import create_app
 from idp.db import session_factory
+from idp.migrate import upgrade_database
 from tests import factories
 from tests.clients import builders
+from tests.conftest import make_settings
 
 REDIRECT_URI = "http://127.0.0.1:8765/callback"
 PASSWORD = "correct horse battery staple"
@@ -114,6 +118,27 @@ class Clock:
 @pytest.fixture
 def clock(time_machine: Any) -> Clock:
     return Clock(time_machine)
+
+
+@pytest.fixture(scope="module")
+def production_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    """The service as deployed (``IDP_ENV=production``) for the cookie and header rules only production
+    turns on. It has its own SQLite database: its key-encryption key cannot open the test app's keys."""
+    folder = tmp_path_factory.mktemp("production")
+    settings = make_settings(
+        f"sqlite:///{folder / 'production.sqlite3'}",
+        folder,
+        env="production",
+        issuer="https://id.example.vn",
+        secret_key=secrets.token_urlsafe(32),
+        pairwise_salt=secrets.token_urlsafe(32),
+        key_encryption_key=base64.b64encode(secrets.token_bytes(32)).decode(),
+        argon2_memory_cost=19 * 1024,
+    )
+    application = create_app(settings)
+    upgrade_database(application)
+    yield application
+    application.extensions["idp.engine"].dispose()
 
 
 @pytest.fixture(autouse=True)
