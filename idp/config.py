@@ -71,6 +71,10 @@ class Settings:
     key_rotation_interval: int = 30 * 24 * 3600
     #: How long a process trusts its cached copy of the signing keys; bounds how late it sees a rotation.
     key_cache_ttl: int = 5
+    #: How long a process trusts an active client it has read (seconds; 0: never). The token endpoint then
+    #: skips its one database read; a suspension or secret rotation made by another process takes effect
+    #: within this time (at once in the process that made it). Measured in docs/performance.md.
+    client_cache_ttl: int = 2
     #: Algorithm of JWT access tokens (RFC 9068); ID tokens use each client's registered algorithm.
     access_token_alg: str = "RS256"
     #: Largest request body accepted, in bytes; forms here are small.
@@ -131,6 +135,8 @@ def validate(settings: Settings) -> None:
         raise ConfigError("IDP_KEY_ENCRYPTION_KEY must be the base64 encoding of exactly 32 random bytes.")
     if settings.access_token_alg not in ("RS256", "ES256", "EdDSA"):
         raise ConfigError("IDP_ACCESS_TOKEN_ALG must be RS256, ES256 or EdDSA.")
+    if not 0 <= settings.client_cache_ttl <= 60:
+        raise ConfigError("IDP_CLIENT_CACHE_TTL must be between 0 and 60 seconds.")
     if not 1 <= settings.authorization_code_ttl <= 600:
         raise ConfigError("IDP_AUTHORIZATION_CODE_TTL must be between 1 and 600 seconds.")
     try:

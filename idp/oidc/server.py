@@ -13,11 +13,10 @@ from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import OAuth2Request
 from flask import Flask
 
-from clients import find_active_client
-
 from ..config import Settings
 from ..db import db_session
 from .client_auth import PrivateKeyJwt
+from .client_cache import ActiveClients
 from .grants import (
     AuthorizationCodeGrant,
     ClientCredentialsGrant,
@@ -33,10 +32,11 @@ from .tokens import TokenIssuer
 class Provider(AuthorizationServer):
     """Our answers to the two questions Authlib asks the server: which client, and where to keep tokens."""
 
-    def __init__(self, settings: Settings, keyring: Any) -> None:
+    def __init__(self, settings: Settings, keyring: Any, clients: ActiveClients) -> None:
         super().__init__()
         self.settings = settings
         self.keyring = keyring
+        self.clients = clients
         self.token_issuer = TokenIssuer(
             issuer=settings.issuer,
             keyring=keyring,
@@ -54,8 +54,10 @@ class Provider(AuthorizationServer):
         return super().create_oauth2_request(request)
 
     def query_client(self, client_id: str) -> Any:
-        """Only active clients exist for the protocol: a suspended one gets no code and no token."""
-        return find_active_client(db_session(), client_id)
+        """Only active clients exist for the protocol: a suspended one gets no code and no token.
+
+        Read through the short-lived in-process cache (client_cache.py, ``IDP_CLIENT_CACHE_TTL``)."""
+        return self.clients.get(db_session(), client_id)
 
     def save_token(self, token: dict[str, Any], request: Any) -> None:
         """Only refresh tokens are stored (as hashes); access tokens are self-contained JWTs."""
@@ -79,7 +81,7 @@ def endpoint_url(settings: Settings, path: str) -> str:
 
 
 def build_provider(app: Flask, settings: Settings, keyring: Any) -> Provider:
-    server = Provider(settings, keyring)
+    server = Provider(settings, keyring, ActiveClients(ttl=settings.client_cache_ttl))
     server.init_app(app)
     server.register_token_generator("default", server.token_issuer)
     server.register_grant(AuthorizationCodeGrant, [RequiredS256CodeChallenge(required=True), IdTokenExtension()])
