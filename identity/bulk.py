@@ -12,7 +12,7 @@ column's index.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from operator import itemgetter
 from typing import Any, TypeVar
@@ -62,40 +62,49 @@ def bulk_connection(session_factory: sessionmaker[Session]) -> Iterator[Connecti
 
 
 def insert_rows(
-    session: Session, table: Table, rows: list[dict[str, Any]], *, same: Mapping[str, Any] | None = None
+    session: Session,
+    table: Table,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    same: Mapping[str, Any] | None = None,
 ) -> None:
-    """INSERT many rows in the session's transaction, at the speed of the driver's bulk path.
+    """INSERT many rows (values in ``columns`` order) in the session's transaction, at the driver's bulk speed.
 
     Each value still goes through its column type's bind processor (enum checks, dates, UTC
     timestamps), but SQLAlchemy's per-row parameter bookkeeping, which costs more than SQLite's own
     work, is skipped: SQLite gets one compiled statement and the driver's executemany, PostgreSQL a
     COPY. ``same`` holds values shared by every row, processed once. Column defaults are not applied:
-    ``rows`` and ``same`` together must give every column but an autoincrement key.
+    ``columns`` and ``same`` together must name every column but an autoincrement key.
     """
-    if not rows:
-        return
     connection = session.connection()
     dialect = connection.dialect
-    shared = {name: _processor(table, dialect, name)(value) for name, value in (same or {}).items()}
-    keys = {*rows[0], *shared}
-    columns = [column.key for column in table.columns if column.key in keys]
-    pick = itemgetter(*columns)
-    processing = [(i, _processor(table, dialect, name)) for i, name in enumerate(columns) if name not in shared]
-    processing = [(i, process) for i, process in processing if process is not _unchanged]
+    names = [*columns, *(same or {})]
+    shared = tuple(_process(_processor(table, dialect, name), value) for name, value in (same or {}).items())
+    processing = [(i, p) for i, name in enumerate(columns) if (p := _processor(table, dialect, name)) is not None]
+    if dialect.name == "postgresql":
+        order = list(range(len(names)))
+        statement = ""
+    else:
+        compiled = insert(table).compile(dialect=dialect, column_keys=names)
+        order = [names.index(name) for name in compiled.positiontup or ()]
+        if sorted(order) != list(range(len(names))):
+            raise RuntimeError(f"insert_rows needs a positional driver, got {compiled.string}")
+        statement = compiled.string
+    pick = itemgetter(*order)
     params = []
     for row in rows:
-        values = list(pick({**row, **shared}))
+        values = list(row)
         for i, process in processing:
             if values[i] is not None:
                 values[i] = process(values[i])
-        params.append(tuple(values))
-    if dialect.name == "postgresql":
-        _copy(connection, table, columns, params)
+        params.append(pick((*values, *shared)))
+    if not params:
         return
-    compiled = insert(table).compile(dialect=dialect, column_keys=columns)
-    if list(compiled.positiontup or ()) != columns:
-        raise RuntimeError(f"insert_rows expects a positional driver in table column order, got {compiled.string}")
-    connection.exec_driver_sql(compiled.string, params)
+    if dialect.name == "postgresql":
+        _copy(connection, table, names, params)
+    else:
+        connection.exec_driver_sql(statement, params)
 
 
 def _copy(connection: Connection, table: Table, columns: list[str], params: list[tuple[Any, ...]]) -> None:
@@ -108,13 +117,11 @@ def _copy(connection: Connection, table: Table, columns: list[str], params: list
             copy.write_row(values)
 
 
-def _unchanged(value: Any) -> Any:
-    return value
+def _processor(table: Table, dialect: Dialect, name: str) -> Callable[[Any], Any] | None:
+    """The column type's bind processor for this dialect, if it has one."""
+    process: Callable[[Any], Any] | None = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+    return process
 
 
-def _processor(table: Table, dialect: Dialect, name: str) -> Callable[[Any], Any]:
-    """The column type's bind processor for this dialect (None passes through unchanged)."""
-    process = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
-    if process is None:
-        return _unchanged
-    return lambda value: None if value is None else process(value)
+def _process(process: Callable[[Any], Any] | None, value: Any) -> Any:
+    return value if process is None or value is None else process(value)

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, NamedTuple
 
 from .cards import card_expiry, check_issue_date, default_authority, parse_legacy_number
 from .errors import IdentityError, InvalidInput
@@ -23,51 +22,63 @@ from .pin import parse_pin, structural_problems
 COMPARED = ("full_name", "birth_date", "sex", "birth_place", "nationality", "place_of_origin", "residence")
 
 
-@dataclass(slots=True)
-class ImportRow:
-    """A validated row waiting for its batch to be written."""
+#: The Person columns an import row gives, in the order of ImportRow.person.
+PERSON_COLUMNS = (
+    "pin",
+    "pin_problems",
+    "full_name",
+    "family_name",
+    "middle_name",
+    "given_name",
+    "name_key",
+    "birth_date",
+    "sex",
+    "birth_place",
+    "nationality",
+    "place_of_origin",
+    "residence",
+    "source_ref",
+)
+#: The CitizenCard columns an import row gives, in the order of ImportRow.card.
+CARD_COLUMNS = ("issued_on", "legacy_number", "expires_on", "authority")
+_AT = {column: index for index, column in enumerate(PERSON_COLUMNS)}
+
+
+class ImportRow(NamedTuple):
+    """A validated row as the plain column values the register stores.
+
+    Lists and tuples of strings and dates, so that a batch passes cheaply from the parsing process
+    to the writing one. The PIN is None until the writer issues one.
+    """
 
     line: int
-    facts: PersonFacts
-    pin: str | None
-    problems: str | None
-    source_ref: str | None
-    card_issued: dt.date | None
-    legacy_number: str | None
+    #: Values in PERSON_COLUMNS order.
+    person: list[Any]
+    #: Values in CARD_COLUMNS order, when the row records a card.
+    card: tuple[dt.date, str | None, dt.date | None, str] | None
 
-    def person_values(self) -> dict[str, Any]:
-        facts = self.facts
-        return {
-            "pin": self.pin,
-            "pin_problems": self.problems,
-            "full_name": facts.full_name,
-            "family_name": facts.family_name,
-            "middle_name": facts.middle_name,
-            "given_name": facts.given_name,
-            "name_key": fold_for_search(facts.full_name),
-            "birth_date": facts.birth_date,
-            "sex": facts.sex,
-            "birth_place": facts.birth_place,
-            "nationality": facts.nationality,
-            "place_of_origin": facts.place_of_origin,
-            "residence": facts.residence,
-            "source_ref": self.source_ref,
-        }
+    def get(self, column: str) -> Any:
+        return self.person[_AT[column]]
 
-    def card_values(self, person_id: int) -> dict[str, Any]:
-        assert self.card_issued is not None
-        return {
-            "person_id": person_id,
-            "number": self.pin,
-            "legacy_number": self.legacy_number,
-            "issued_on": self.card_issued,
-            "expires_on": card_expiry(self.facts.birth_date, self.card_issued),
-            "authority": default_authority(self.card_issued),
-        }
+    @property
+    def pin(self) -> str | None:
+        pin: str | None = self.person[0]
+        return pin
 
-    def differences(self, other: Any) -> list[str]:
-        """The compared columns in which ``other`` (a Person or another row's facts) differs."""
-        return [column for column in COMPARED if getattr(self.facts, column) != getattr(other, column)]
+    def set_pin(self, pin: str) -> None:
+        self.person[0] = pin
+
+    @property
+    def card_key(self) -> tuple[dt.date, str | None] | None:
+        """What identifies the row's card: its issue date and legacy number."""
+        return (self.card[0], self.card[1]) if self.card else None
+
+    def as_mapping(self) -> dict[str, Any]:
+        return dict(zip(PERSON_COLUMNS, self.person, strict=True))
+
+    def differences(self, other: Mapping[str, Any]) -> list[str]:
+        """The compared columns in which ``other`` (a registered person's or an earlier row's) differs."""
+        return [column for column in COMPARED if self.person[_AT[column]] != other[column]]
 
 
 def has_pin(fields: dict[str, str]) -> bool:
@@ -92,18 +103,43 @@ def parse_row(line: int, fields: dict[str, str], today: dt.date) -> ImportRow:
     legacy = _column("legacy_id_number", parse_legacy_number, fields["legacy_id_number"])
     if legacy and not card_issued:
         raise InvalidInput("A legacy number is recorded on a card: give card_issued too.", field="card_issued")
+    card = None
+    if card_issued:
+        card = (card_issued, legacy, card_expiry(facts.birth_date, card_issued), default_authority(card_issued))
+    pin, problems, source_ref = None, None, None
     if has_pin(fields):
         pin = _column("pin", parse_pin, fields["pin"])
         found = structural_problems(pin, birth_date=facts.birth_date, sex=facts.sex, birth_place=facts.birth_place)
         problems = ",".join(p.code for p in found) or None
-        return ImportRow(line, facts, pin, problems, None, card_issued, legacy)
-    return ImportRow(line, facts, None, None, _source_ref(facts, card_issued, legacy), card_issued, legacy)
+    else:
+        source_ref = _source_ref(facts, card_issued, legacy)
+    person = [
+        pin,
+        problems,
+        facts.full_name,
+        facts.family_name,
+        facts.middle_name,
+        facts.given_name,
+        fold_for_search(facts.full_name),
+        facts.birth_date,
+        facts.sex.value,
+        facts.birth_place,
+        facts.nationality,
+        facts.place_of_origin,
+        facts.residence,
+        source_ref,
+    ]
+    return ImportRow(line, person, card)
 
 
 def _source_ref(facts: PersonFacts, card_issued: dt.date | None, legacy: str | None) -> str:
     """Content hash of a PIN-less row: importing the same row again finds the person it created."""
-    content = "\x1f".join(str(getattr(facts, c)) for c in (*COMPARED, "family_name", "given_name"))
-    return hashlib.sha256(f"{content}\x1f{card_issued}\x1f{legacy}".encode()).hexdigest()
+    f = facts
+    content = (
+        f"{f.full_name}\x1f{f.birth_date}\x1f{f.sex}\x1f{f.birth_place}\x1f{f.nationality}\x1f{f.place_of_origin}"
+        f"\x1f{f.residence}\x1f{f.family_name}\x1f{f.given_name}\x1f{card_issued}\x1f{legacy}"
+    )
+    return hashlib.sha256(content.encode()).hexdigest()
 
 
 def _optional_date(value: str) -> dt.date | None:

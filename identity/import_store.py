@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,12 +20,12 @@ from sqlalchemy.orm import Session
 from . import audit
 from .bulk import among, insert_rows
 from .import_reader import RowError
-from .import_rows import COMPARED, ImportRow
+from .import_rows import CARD_COLUMNS, COMPARED, PERSON_COLUMNS, ImportRow
 from .models import CitizenCard, Person, PinChange
 from .pin import pin_prefix
 from .pin_allocation import allocate_by_prefix
 from .types import utcnow
-from .vocabulary import CardStatus, PersonStatus
+from .vocabulary import CardStatus, PersonStatus, Sex
 
 
 @dataclass(slots=True)
@@ -80,22 +81,25 @@ def _store(session: Session, rows: list[ImportRow], outcome: ImportSummary, *, a
         return
     _assign_pins(session, fresh)
     now = utcnow()
-    insert_rows(session, Person.__table__, [row.person_values() for row in fresh], same=_new_person(now))
-    holders = [row for row in fresh if row.card_issued]
+    insert_rows(session, Person.__table__, PERSON_COLUMNS, [row.person for row in fresh], same=_new_person(now))
+    holders = [row for row in fresh if row.card]
     if holders:
-        ids = dict(_ids_by_pin(session, [row.pin for row in holders if row.pin]))
-        cards = [row.card_values(ids[row.pin]) for row in holders if row.pin]
-        insert_rows(session, CitizenCard.__table__, cards, same=_new_card(now))
-    flagged = [row.pin for row in fresh if row.problems]
+        ids = dict(_ids_by_pin(session, [row.person[0] for row in holders]))
+        cards = [(ids[row.person[0]], row.person[0], *row.card) for row in holders if row.card]
+        insert_rows(session, CitizenCard.__table__, ("person_id", "number", *CARD_COLUMNS), cards, same=_new_card(now))
+    flagged = [row.pin for row in fresh if row.get("pin_problems")]
     outcome.flagged += len(flagged)
     outcome.created += len(fresh) - len(flagged)
     details = {
         "source": source,
-        "lines": [fresh[0].line, fresh[-1].line],
-        "created": [row.pin for row in fresh if not row.problems],
+        "lines": [min(row.line for row in fresh), max(row.line for row in fresh)],
+        "created": [row.pin for row in fresh if not row.get("pin_problems")],
         "flagged": flagged,
     }
     audit.record(session, audit.Event("identity.imported", actor, None, None, details))
+
+
+_SEXES = {sex.value: sex for sex in Sex}
 
 
 def _new_person(now: dt.datetime) -> dict[str, Any]:
@@ -116,20 +120,21 @@ def _new_card(now: dt.datetime) -> dict[str, Any]:
 
 def _drop_known(session: Session, rows: list[ImportRow], outcome: ImportSummary) -> list[ImportRow]:
     """Remove rows already in the register (unchanged) or contradicting it or the file (rejected)."""
-    pins = [row.pin for row in rows if row.pin]
+    pins = [pin for row in rows if (pin := row.pin)]
     existing = _registered(session, pins)
     cancelled = _cancelled(session, pins)
-    cards = _cards_of(session, [existing[row.pin].id for row in rows if row.pin in existing and row.card_issued])
-    known_refs = _known_refs(session, [row.source_ref for row in rows if row.source_ref])
+    cards = _cards_of(session, [existing[row.pin]["id"] for row in rows if row.pin in existing and row.card])
+    known_refs = _known_refs(session, [ref for row in rows if (ref := row.get("source_ref"))])
     fresh: list[ImportRow] = []
     seen: dict[str, ImportRow] = {}
     for row in rows:
-        key = row.pin or row.source_ref or ""
-        if row.pin in cancelled:
-            outcome.reject(row.line, "pin", f"PIN {row.pin} was cancelled and replaced by {cancelled[row.pin]}.")
-        elif row.pin in existing:
-            _compare_registered(row, existing[row.pin], cards, outcome)
-        elif row.source_ref in known_refs:
+        pin = row.pin
+        key = pin or row.get("source_ref")
+        if pin in cancelled:
+            outcome.reject(row.line, "pin", f"PIN {pin} was cancelled and replaced by {cancelled[pin]}.")
+        elif pin in existing:
+            _compare_registered(row, existing[pin], cards, outcome)
+        elif key in known_refs:
             outcome.unchanged += 1
         elif key in seen:
             _compare_earlier(row, seen[key], outcome)
@@ -139,13 +144,12 @@ def _drop_known(session: Session, rows: list[ImportRow], outcome: ImportSummary)
     return fresh
 
 
-def _registered(session: Session, pins: list[str]) -> dict[str, Any]:
+def _registered(session: Session, pins: list[str]) -> dict[str, Mapping[str, Any]]:
     if not pins:
         return {}
-    query = select(Person.id, Person.pin, *(getattr(Person, column) for column in COMPARED)).where(
-        among(session, Person.pin, pins)
-    )
-    return {person.pin: person for person in session.execute(query)}
+    columns = (Person.id, Person.pin, *(getattr(Person, column) for column in COMPARED))
+    query = select(*columns).where(among(session, Person.pin, pins))
+    return {person.pin: person._mapping for person in session.execute(query)}
 
 
 def _ids_by_pin(session: Session, pins: list[str]) -> list[tuple[str, int]]:
@@ -178,7 +182,10 @@ def _known_refs(session: Session, refs: list[str]) -> set[str]:
 
 
 def _compare_registered(
-    row: ImportRow, person: Any, cards: dict[int, set[tuple[dt.date, str | None]]], outcome: ImportSummary
+    row: ImportRow,
+    person: Mapping[str, Any],
+    cards: dict[int, set[tuple[dt.date, str | None]]],
+    outcome: ImportSummary,
 ) -> None:
     """A row whose PIN is registered: unchanged when it says the same, else rejected and nothing changed."""
     differing = row.differences(person)
@@ -188,11 +195,11 @@ def _compare_registered(
             differing[0],
             f"PIN {row.pin} is in the register with a different {differing[0]}; nothing was changed.",
         )
-    elif row.card_issued and (row.card_issued, row.legacy_number) not in cards[person.id]:
+    elif row.card_key and row.card_key not in cards[person["id"]]:
         outcome.reject(
             row.line,
             "card_issued",
-            f"PIN {row.pin} is in the register without a card issued {row.card_issued.isoformat()}; "
+            f"PIN {row.pin} is in the register without a card issued {row.card_key[0].isoformat()}; "
             "a card for a registered person is bound on its own, not imported.",
         )
     else:
@@ -201,14 +208,14 @@ def _compare_registered(
 
 def _compare_earlier(row: ImportRow, earlier: ImportRow, outcome: ImportSummary) -> None:
     """A row repeating an earlier row of the same batch: unchanged when identical, else rejected."""
-    differing = row.differences(earlier.facts)
+    differing = row.differences(earlier.as_mapping())
     if row.pin and differing:
         outcome.reject(
             row.line,
             differing[0],
             f"PIN {row.pin} appears earlier in the file (line {earlier.line}) with a different {differing[0]}.",
         )
-    elif row.card_issued and (row.card_issued, row.legacy_number) != (earlier.card_issued, earlier.legacy_number):
+    elif row.card_key and row.card_key != earlier.card_key:
         outcome.reject(
             row.line,
             "card_issued",
@@ -223,10 +230,11 @@ def _assign_pins(session: Session, rows: list[ImportRow]) -> None:
     by_prefix: dict[str, list[ImportRow]] = defaultdict(list)
     for row in rows:
         if row.pin is None:
-            by_prefix[pin_prefix(row.facts.birth_place, row.facts.birth_date, row.facts.sex)].append(row)
+            prefix = pin_prefix(row.get("birth_place"), row.get("birth_date"), _SEXES[row.get("sex")])
+            by_prefix[prefix].append(row)
     if not by_prefix:
         return
     pins = allocate_by_prefix(session, {prefix: len(waiting) for prefix, waiting in by_prefix.items()})
     for prefix, waiting in by_prefix.items():
         for row, pin in zip(waiting, pins[prefix], strict=True):
-            row.pin = pin
+            row.set_pin(pin)

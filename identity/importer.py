@@ -10,19 +10,18 @@
 * The file is read twice: first the rows that bring a PIN, then the rows that need one. New PINs are
   drawn only once every PIN of the file is in the register, so a new PIN never takes the number that
   a later row of the same file brings.
-* While one batch is written, the next is parsed: the writer runs in a thread of its own, and SQLite
-  and psycopg release the interpreter lock while the database works, so parsing and writing overlap.
+* A large file is parsed in a second process while this one writes: validation and writing each
+  take about half the work, and in one process they would share one interpreter lock.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import itertools
+import multiprocessing
 import queue
-import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -37,8 +36,13 @@ __all__ = ["COLUMNS", "DEFAULT_BATCH", "ImportSummary", "RowError", "check_file"
 #: Rows per transaction. Larger batches rewrite each index page less often (SQLite writes every page
 #: a transaction touched); a rejected row never costs its batch, so size only trades memory and lock time.
 DEFAULT_BATCH = 10_000
+#: From this many lines on, parsing runs in a second process; below, starting one costs more than it saves.
+PARALLEL_FROM_LINES = 20_000
+#: Seconds between checks that the parsing process is still alive while waiting for its next batch.
+_POLL = 1.0
 
-Batches = queue.Queue[list[ImportRow] | None]
+#: A batch of valid rows, the rows rejected while parsing it, and how many file lines it covers.
+Parsed = tuple[list[ImportRow], list[RowError], int]
 
 
 def import_csv(
@@ -49,71 +53,85 @@ def import_csv(
     batch_size: int = DEFAULT_BATCH,
     progress: Callable[[int], None] | None = None,
     today: dt.date | None = None,
+    parallel: bool | None = None,
 ) -> ImportSummary:
     """Import a population file; see the module docstring for the guarantees.
 
     ``progress`` is called with the number of file lines handled since its previous call; over the
-    whole import the calls add up to the file's lines after the header.
+    whole import the calls add up to the file's lines after the header. ``parallel`` forces parsing
+    in a second process on or off; by default it is on for files of PARALLEL_FROM_LINES or more.
     """
-    check_file(path)
+    lines = check_file(path)
     today = today or dt.date.today()
+    in_process = lines >= PARALLEL_FROM_LINES if parallel is None else parallel
+    parsed = _parse_elsewhere(path, today, batch_size) if in_process else parse_file(path, today, batch_size)
     summary = ImportSummary()
-    batches: Batches = queue.Queue(maxsize=1)
-    failed = threading.Event()
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-writer") as pool:
-        writer = pool.submit(_write_all, session_factory, batches, failed, actor=actor, source=path.name)
-        passes = (
-            _batches(path, summary, with_pin=with_pin, today=today, size=batch_size) for with_pin in (True, False)
-        )
-        try:
-            for batch, lines in itertools.chain.from_iterable(passes):
-                if failed.is_set():
-                    break
-                if batch:
-                    batches.put(batch)  # waits while the writer is still on the previous batch
-                if progress:
-                    progress(lines)
-        finally:
-            batches.put(None)
-        summary.add(writer.result())  # re-raises the writer's error, if any
+    with bulk_connection(session_factory) as connection:
+        for batch, rejects, covered in parsed:
+            summary.rejected += len(rejects)
+            summary.errors.extend(rejects)
+            if batch:
+                write_batch(session_factory(bind=connection), batch, summary, actor=actor, source=path.name)
+            if progress:
+                progress(covered)
     summary.errors.sort(key=lambda error: error.line)
     return summary
 
 
-def _write_all(
-    session_factory: sessionmaker[Session], batches: Batches, failed: threading.Event, *, actor: str, source: str
-) -> ImportSummary:
-    """The writer thread: every batch in order on one connection; after an error, drain and re-raise."""
-    written, finished = ImportSummary(), False
+def parse_file(path: Path, today: dt.date, size: int) -> Iterator[Parsed]:
+    """Both passes over the file in batches: rows with a PIN (and unreadable records), then rows without."""
+    for with_pin in (True, False):
+        batch: list[ImportRow] = []
+        rejects: list[RowError] = []
+        lines = 0
+        for record in read_records(path, pin_rows=with_pin):
+            lines += record.lines
+            if record.error is not None:
+                rejects.append(record.error)
+            elif record.fields is not None:
+                try:
+                    batch.append(parse_row(record.first_line, record.fields, today))
+                except InvalidInput as error:
+                    rejects.append(RowError(record.first_line, error.field, error.message))
+            if len(batch) >= size:
+                yield batch, rejects, lines
+                batch, rejects, lines = [], [], 0
+        yield batch, rejects, lines
+
+
+def _parse_elsewhere(path: Path, today: dt.date, size: int) -> Iterator[Parsed]:
+    """parse_file run by a second process, two batches ahead; its errors are raised here."""
+    context = multiprocessing.get_context("spawn")  # fork is unsafe in a process with threads
+    batches: multiprocessing.Queue[Any] = context.Queue(maxsize=2)
+    worker = context.Process(target=_parse_into, args=(path, today, size, batches), daemon=True)
+    worker.start()
     try:
-        with bulk_connection(session_factory) as connection:
-            while (batch := batches.get()) is not None:
-                write_batch(session_factory(bind=connection), batch, written, actor=actor, source=source)
-            finished = True
-    except BaseException:
-        failed.set()
-        while not finished and batches.get() is not None:
-            pass  # let the reader's pending put return; it stops at the next batch
-        raise
-    return written
-
-
-def _batches(
-    path: Path, summary: ImportSummary, *, with_pin: bool, today: dt.date, size: int
-) -> Iterator[tuple[list[ImportRow], int]]:
-    """Validated rows of one pass in batches, with the file lines they came from; rejects go to ``summary``."""
-    batch: list[ImportRow] = []
-    lines = 0
-    for record in read_records(path, pin_rows=with_pin):
-        lines += record.lines
-        if record.error is not None:
-            summary.reject(record.error.line, record.error.column, record.error.reason)
-        elif record.fields is not None:
+        while True:
             try:
-                batch.append(parse_row(record.first_line, record.fields, today))
-            except InvalidInput as error:
-                summary.reject(record.first_line, error.field, error.message)
-        if len(batch) >= size:
-            yield batch, lines
-            batch, lines = [], 0
-    yield batch, lines
+                item = batches.get(timeout=_POLL)
+            except queue.Empty:
+                if not worker.is_alive():
+                    raise RuntimeError(f"The parsing process stopped (exit code {worker.exitcode}).") from None
+                continue
+            if item is None:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        if worker.is_alive():
+            worker.terminate()
+        worker.join()
+        batches.close()
+        batches.cancel_join_thread()
+
+
+def _parse_into(path: Path, today: dt.date, size: int, batches: multiprocessing.Queue[Any]) -> None:
+    """The parsing process: every batch, then None; or the error that stopped it."""
+    try:
+        for item in parse_file(path, today, size):
+            batches.put(item)
+    except Exception as error:  # handed to the importing process, which raises it
+        batches.put(error)
+    else:
+        batches.put(None)

@@ -397,3 +397,33 @@ def test_imported_cards_get_the_computed_expiry_and_authority(app: Flask, sessio
     # Born 1984-03-12, issued at 37: valid until the 40th birthday.
     assert (card.number, card.legacy_number, card.expires_on) == (PIN_A, "012345678", dt.date(2024, 3, 12))
     assert (card.authority, card.status.value) == (AUTHORITY_BEFORE_2024, "valid")
+
+
+def _mixed_rows() -> list[dict[str, str]]:
+    rows = [row(pin=f"0010840{n:05d}", full_name="Hà Văn Tư") for n in range(30)]
+    rows += [row(pin="", full_name=f"Lê Văn {name}", birth_place="048") for name in ("Ba", "Bốn", "Năm", "Sáu")]
+    rows[7]["birth_date"] = "1984-02-30"
+    rows[31]["sex"] = "?"
+    rows[12]["card_issued"] = "2020-10-10"
+    return rows
+
+
+@pytest.mark.parametrize("parallel", [True, False])
+def test_parsing_in_a_second_process_gives_the_same_result(
+    app: Flask, session: Session, tmp_path: Path, parallel: bool
+) -> None:
+    path = write(tmp_path / "mixed.csv", _mixed_rows())
+    progress: list[int] = []
+    summary = run(app, path, batch_size=7, parallel=parallel, progress=progress.append)
+    assert (summary.created, summary.flagged, summary.unchanged, summary.rejected) == (32, 0, 0, 2)
+    assert errors(summary) == [(9, "birth_date"), (33, "sex")]
+    assert sum(progress) == 34
+    assert stored(session)[:2] == (32, 1)
+    assert run(app, path, batch_size=7, parallel=parallel).unchanged == 32
+
+
+def test_a_header_refused_in_the_parsing_process_is_raised_here(app: Flask, session: Session, tmp_path: Path) -> None:
+    path = write(tmp_path / "header.csv", [row()], header=(*COLUMNS[:-1], "legacy"))
+    with pytest.raises(ImportRefused, match="missing: legacy_id_number; unknown: legacy"):
+        run(app, path, parallel=True)
+    assert stored(session) == (0, 0, 0, 0)
