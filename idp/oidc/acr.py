@@ -7,8 +7,9 @@ Each class names the authentication methods (RFC 8176 ``amr`` values) and the id
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,3 +55,14 @@ def satisfies(current: str, wanted: list[AcrClass]) -> bool:
         return True
     have = BY_VALUE.get(current)
     return have is not None and have.rank >= min(c.rank for c in wanted)
+
+
+def meets_essential(current: str, claims_request: Mapping[str, Any] | None) -> bool:
+    """False when the ``claims`` parameter asks for ``acr`` as essential with values the session's class is
+    not one of: OIDC Core 5.5.1.1 makes that a failed authentication, never a token with another acr."""
+    member = ((claims_request or {}).get("id_token") or {}).get("acr")
+    if not isinstance(member, Mapping) or member.get("essential") is not True:
+        return True
+    values = member.get("values")
+    wanted = values if isinstance(values, list) else [member.get("value")]
+    return current in wanted

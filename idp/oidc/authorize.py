@@ -27,6 +27,8 @@ from .responses import error_page, error_to_client, redirect_to_client, register
 from .stored_request import oauth_request
 
 bp = Blueprint("authorize", __name__)
+#: OpenID Connect Unmet Authentication Requirements 1.0: the OP cannot authenticate as the RP requires.
+UNMET_AUTHENTICATION = "unmet_authentication_requirements"
 
 
 @bp.route("/authorize", methods=["GET", "POST"])
@@ -95,6 +97,11 @@ def run(params: MultiDict[str, str], *, interaction: store.Interaction | None) -
         return redirect(url_for(f"interaction.{needed.step}", interaction=pending.id), code=303)
     assert sso is not None
     assert account is not None
+    if not acr.meets_essential(sso.acr, options.claims_request):
+        if interaction is not None:
+            store.finish(interaction.id)
+        error = OAuth2Error("The essential acr cannot be met by any sign-in method.", error=UNMET_AUTHENTICATION)
+        return error_to_client(error, grant.redirect_uri, params.get("state"), after_post=after_post)
     principal = _principal(sso, account, options)
     response = server.create_authorization_response(oauth, grant_user=principal, grant=grant)
     db_session().commit()
