@@ -74,7 +74,7 @@ def test_without_a_nonce_there_is_no_nonce_claim(client: FlaskClient, portal: Po
     assert "nonce" not in claims
 
 
-def test_sub_is_pairwise_stable_and_never_the_pin(app: Flask, client: FlaskClient, citizen: Citizen) -> None:
+def test_sub_is_pairwise_stable_and_never_the_pin(app: Flask, client: FlaskClient, citizen: Citizen, settings) -> None:
     """OIDC Core 8.1: same sector same sub; another sector another sub; decision 5: never the PIN."""
     hanoi = register_portal(app, name="Cổng Hà Nội", first_party=True)
     same_sector = register_portal(app, name="Cổng Hà Nội 2", first_party=True)
@@ -83,8 +83,8 @@ def test_sub_is_pairwise_stable_and_never_the_pin(app: Flask, client: FlaskClien
     for name, portal in (("hanoi", hanoi), ("again", hanoi), ("same", same_sector), ("other", other_sector)):
         _, claims, body = id_token_of(client, portal, citizen)
         subs[name] = claims["sub"]
-        for token in (body["id_token"], body["access_token"]):
-            assert citizen.pin not in json.dumps(verify_like_a_relying_party(client, token, algorithms=["RS256"]))
+        for token, alg in ((body["id_token"], "RS256"), (body["access_token"], settings.access_token_alg)):
+            assert citizen.pin not in json.dumps(verify_like_a_relying_party(client, token, algorithms=[alg]))
     assert subs["hanoi"] == subs["again"] == subs["same"]
     assert subs["other"] != subs["hanoi"]
 
@@ -122,3 +122,29 @@ def test_the_id_token_is_not_accepted_as_an_access_token_elsewhere(
 ) -> None:
     _, _, body = id_token_of(client, portal, citizen)
     assert introspect(client, portal, body["id_token"]) == {"active": False}
+
+
+def test_an_essential_acr_that_cannot_be_met_is_a_failed_authentication(
+    client: FlaskClient, portal: Portal, citizen: Citizen, settings
+) -> None:
+    """OIDC Core 5.5.1.1 (SECURITY.md §1.8): never a token that silently carries a weaker acr."""
+    wanted = {"id_token": {"acr": {"essential": True, "values": ["urn:vn:eid:acr:mfa:ial2"]}}}
+    query, _ = authorize(client, portal, citizen, claims=json.dumps(wanted), state="acr")
+    assert "code" not in query
+    assert query["error"] == "unmet_authentication_requirements"
+    assert (query["state"], query["iss"]) == ("acr", settings.issuer)
+
+
+def test_an_essential_acr_that_is_met_is_returned(client: FlaskClient, portal: Portal, citizen: Citizen) -> None:
+    wanted = {"id_token": {"acr": {"essential": True, "values": ["urn:vn:eid:acr:pwd"]}}}
+    _, claims, _ = id_token_of(client, portal, citizen, claims=json.dumps(wanted))
+    assert claims["acr"] == "urn:vn:eid:acr:pwd"
+
+
+def test_a_voluntary_acr_request_gets_the_acr_actually_achieved(
+    client: FlaskClient, portal: Portal, citizen: Citizen
+) -> None:
+    """acr_values is a wish (OIDC Core 3.1.2.1): the token tells the truth and the portal decides."""
+    _, claims, _ = id_token_of(client, portal, citizen, acr_values="urn:vn:eid:acr:mfa")
+    assert claims["acr"] == "urn:vn:eid:acr:pwd"
+    assert claims["amr"] == ["pwd"]
