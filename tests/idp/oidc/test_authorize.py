@@ -3,6 +3,7 @@ parameters, prompt=none, nonce reuse, suspended parties, CORS (RFC 9700 §2.1, �
 
 from __future__ import annotations
 
+import re
 import secrets
 from urllib.parse import urlencode
 
@@ -10,7 +11,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from .conftest import REDIRECT_URI, Citizen, Portal, authorize, pkce_pair, query_of, register_portal
+from .conftest import REDIRECT_URI, Citizen, Portal, authorize, csrf_token, pkce_pair, query_of, register_portal
 from .flows import change_account, change_identity, is_portal_redirect, sign_in_directly, start, suspend_portal, tokens
 
 TAMPERED_REDIRECT_URIS = {
@@ -341,3 +342,41 @@ def test_characters_that_no_error_message_may_carry_still_get_a_clean_refusal(
     assert response.status_code in (302, 400), response.get_data(as_text=True)
     if response.status_code == 302:
         assert "code" not in query_of(response.headers["Location"]) or name == "scope"
+
+
+def test_no_step_of_a_posted_flow_answers_307_or_308(app: Flask, client: FlaskClient, citizen: Citizen) -> None:
+    """RFC 9700 §4.12: the authorization POST, the sign-in POST and the consent POST all answer 303."""
+    third_party = register_portal(app, name="Cổng bên thứ ba")
+    _verifier, challenge = pkce_pair()
+    form = {
+        "response_type": "code",
+        "client_id": third_party.client_id,
+        "redirect_uri": third_party.redirect_uri,
+        "scope": "openid profile",
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+    }
+    statuses = []
+    response = client.post("/authorize", data=form)
+    while True:
+        statuses.append(response.status_code)
+        location = response.headers.get("Location", "")
+        if response.status_code not in (302, 303) or location.startswith(third_party.redirect_uri):
+            break
+        page = client.get(location)
+        statuses.append(page.status_code)
+        html = page.get_data(as_text=True)
+        interaction = re.search(r'name="interaction" type="hidden" value="([^"]*)"', html)
+        if "/login" in location:
+            data = {"pin": citizen.pin, "password": citizen.password}
+            response = client.post(
+                "/login", data={"csrf_token": csrf_token(html), "interaction": interaction.group(1), **data}
+            )
+        elif "/consent" in location:
+            data = {"csrf_token": csrf_token(html), "interaction": interaction.group(1), "allow": "Allow"}
+            response = client.post("/consent", data=data)
+        else:
+            response = page
+    assert "code" in query_of(response.headers["Location"])
+    assert 303 in statuses
+    assert not {307, 308} & set(statuses)

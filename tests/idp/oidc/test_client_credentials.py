@@ -7,6 +7,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from identity.pin import is_pin_shaped
+
 from .conftest import Portal, register_portal
 from .flows import introspect, post_as, suspend_portal, userinfo, verify_like_a_relying_party
 
@@ -68,3 +70,11 @@ def test_a_wrong_secret_or_a_suspended_backend_gets_nothing(app: Flask, client: 
     suspend_portal(app, backend)
     response = post_as(client, backend, "/token", grant_type="client_credentials")
     assert (response.status_code, response.get_json()["error"]) == (401, "invalid_client")
+
+
+def test_a_client_id_can_never_pass_for_a_citizen(app: Flask, backend: Portal) -> None:
+    """RFC 9700 §4.15 (R23): client_ids are chosen by the provider, never PIN-shaped, and a client's
+    ``sub`` cannot take the shape of a citizen's pairwise ``sub`` (43 base64url characters)."""
+    for portal in (backend, register_portal(app, name="Cổng khác")):
+        assert not is_pin_shaped(portal.client_id)
+        assert len(portal.client_id) != 43

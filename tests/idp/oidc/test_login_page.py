@@ -198,3 +198,12 @@ def test_the_sign_in_link_of_an_authorization_request_works_once_the_citizen_is_
     location = start(client, portal).headers["Location"]
     resumed = client.get(sign_in(client, location, citizen))
     assert is_portal_redirect(resumed, portal)
+
+
+def test_a_same_origin_post_with_origin_null_is_accepted(client: FlaskClient, citizen: Citizen) -> None:
+    """SECURITY.md R20 pitfall: under Referrer-Policy no-referrer Chromium sends ``Origin: null`` on a
+    same-origin form POST; the form's CSRF token is the proof, so such a sign-in must work."""
+    _html, token, _ = login_form(client)
+    form = {"csrf_token": token, "pin": citizen.pin, "password": citizen.password}
+    response = client.post("/login", data=form, headers={"Origin": "null", "Sec-Fetch-Site": "same-origin"})
+    assert response.status_code == 303

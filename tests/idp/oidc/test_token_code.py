@@ -11,7 +11,15 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from .conftest import Citizen, Clock, Portal, authorize, exchange, register_portal
-from .flows import change_account, introspect, refresh, unverified_parts, userinfo, verify_like_a_relying_party
+from .flows import (
+    change_account,
+    introspect,
+    refresh,
+    suspend_portal,
+    unverified_parts,
+    userinfo,
+    verify_like_a_relying_party,
+)
 
 
 def test_a_replayed_code_is_refused_and_revokes_what_its_first_use_produced(
@@ -216,3 +224,13 @@ def test_a_repeated_parameter_with_any_name_is_a_clean_refusal(client: FlaskClie
     response = client.post("/token", data=body, content_type=form, headers=portal.basic_auth())
     assert response.status_code == 400
     assert response.get_json()["error"] == "invalid_request"
+
+
+def test_a_suspended_portal_cannot_exchange_its_code(
+    app: Flask, client: FlaskClient, portal: Portal, citizen: Citizen
+) -> None:
+    query, verifier = authorize(client, portal, citizen)
+    suspend_portal(app, portal)
+    response = exchange(client, portal, query["code"], verifier)
+    assert response.get_json()["error"] == "invalid_client"
+    assert "access_token" not in response.get_json()
