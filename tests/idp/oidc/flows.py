@@ -11,7 +11,10 @@ import hashlib
 import hmac
 import json
 import re
-from typing import Any
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from flask import Flask
@@ -26,6 +29,21 @@ from identity import change_account_status, change_status
 from idp.db import session_factory
 
 from .conftest import Citizen, Portal, authorization_params, authorize, csrf_token, exchange, pkce_pair
+
+_T = TypeVar("_T")
+
+
+def at_once(calls: list[Callable[[], _T]]) -> list[_T]:
+    """Run the calls in threads released together, as a portal's workers or an attacker would."""
+    barrier = threading.Barrier(len(calls))
+
+    def run(call: Callable[[], _T]) -> _T:
+        barrier.wait()
+        return call()
+
+    with ThreadPoolExecutor(len(calls)) as pool:
+        return list(pool.map(run, calls))
+
 
 # -- the browser -----------------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 
 from .conftest import Citizen, Clock, Portal, register_portal
 from .flows import (
+    at_once,
     change_account,
     change_identity,
     introspect,
@@ -231,3 +232,15 @@ def test_a_forged_or_unknown_refresh_token_is_refused(client: FlaskClient, porta
 def test_a_refresh_request_without_a_token_is_invalid_request(client: FlaskClient, portal: Portal) -> None:
     response = client.post("/token", data={"grant_type": "refresh_token"}, headers=portal.basic_auth())
     assert response.get_json()["error"] == "invalid_request"
+
+
+def test_a_refresh_token_presented_many_times_at_once_yields_one_child_and_no_revocation(
+    app: Flask, client: FlaskClient, portal: Portal, citizen: Citizen
+) -> None:
+    """V14: check and rotate are one atomic step; parallel workers of one portal all get the same child."""
+    first = tokens(client, portal, citizen)
+    answers = at_once([lambda: refresh(app.test_client(), portal, first["refresh_token"]) for _ in range(6)])
+    assert [answer.status_code for answer in answers] == [200] * 6, [a.get_json() for a in answers]
+    children = {answer.get_json()["refresh_token"] for answer in answers}
+    assert len(children) == 1
+    assert refreshed(client, portal, children.pop())["refresh_token"]

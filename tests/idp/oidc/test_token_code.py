@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 
 from .conftest import Citizen, Clock, Portal, authorize, exchange, register_portal
 from .flows import (
+    at_once,
     change_account,
     introspect,
     refresh,
@@ -234,3 +235,13 @@ def test_a_suspended_portal_cannot_exchange_its_code(
     response = exchange(client, portal, query["code"], verifier)
     assert response.get_json()["error"] == "invalid_client"
     assert "access_token" not in response.get_json()
+
+
+def test_a_code_exchanged_many_times_at_once_yields_tokens_once(
+    app: Flask, client: FlaskClient, portal: Portal, citizen: Citizen
+) -> None:
+    """conformance oidcc-codereuse; SECURITY.md §6.2: the code is consumed by one conditional UPDATE."""
+    query, verifier = authorize(client, portal, citizen)
+    answers = at_once([lambda: exchange(app.test_client(), portal, query["code"], verifier) for _ in range(6)])
+    assert sorted(answer.status_code for answer in answers) == [200, 400, 400, 400, 400, 400]
+    assert {answer.get_json().get("error") for answer in answers if answer.status_code == 400} == {"invalid_grant"}
