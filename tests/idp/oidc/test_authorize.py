@@ -380,3 +380,9 @@ def test_no_step_of_a_posted_flow_answers_307_or_308(app: Flask, client: FlaskCl
     assert "code" in query_of(response.headers["Location"])
     assert 303 in statuses
     assert not {307, 308} & set(statuses)
+
+
+def test_an_oversized_nonce_is_refused(client: FlaskClient, portal: Portal, citizen: Citizen) -> None:
+    query, _ = authorize(client, portal, citizen, nonce="n" * 513)
+    assert query["error"] == "invalid_request"
+    assert "code" not in query
