@@ -21,10 +21,19 @@ from sqlalchemy import ColumnElement, Table, any_, bindparam, func, insert, lite
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.selectable import TableValuedAlias
+from sqlalchemy.types import String
 
 from .db import is_postgresql
 
 T = TypeVar("T", str, int)
+
+
+def listed(session: Session, values: Sequence[str]) -> TableValuedAlias:
+    """The values as a one-column table (column ``value``), bound as a single parameter."""
+    if is_postgresql(session):
+        return func.unnest(bindparam(None, list(values), type_=ARRAY(String()))).table_valued("value").render_derived()
+    return func.json_each(bindparam(None, json.dumps(list(values)))).table_valued("value")
 
 
 def among(session: Session, column: ColumnElement[T], values: Sequence[T]) -> ColumnElement[bool]:

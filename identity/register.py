@@ -6,7 +6,6 @@ audit event in that same transaction.
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from sqlalchemy import select
@@ -31,9 +30,7 @@ def subject_of(person: Person) -> str:
     return f"person:{person.id}"
 
 
-def issue_person(
-    session: Session, facts: PersonFacts, *, actor: str, randbelow: RandomBelow = secrets.randbelow
-) -> Person:
+def issue_person(session: Session, facts: PersonFacts, *, actor: str, randbelow: RandomBelow | None = None) -> Person:
     """Record a new person and issue a fresh PIN built from their place, sex and birth year."""
     prefix = pin_prefix(facts.birth_place, facts.birth_date, facts.sex)
     for _ in range(_CONCURRENT_ATTEMPTS):

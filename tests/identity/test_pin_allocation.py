@@ -128,3 +128,19 @@ def test_two_processes_issuing_in_the_same_prefix_never_collide(session: Session
     pins = outputs[0] + outputs[1]
     assert len(pins) == 300 and len(set(pins)) == 300
     assert all(pin.startswith("079099") for pin in pins)
+
+
+def test_batched_csprng_draws_are_in_range_and_cover_it() -> None:
+    draws = allocation.random_below(40, 4000)
+    assert len(draws) == 4000
+    assert set(draws) == set(range(40))
+    assert len(set(allocation.random_below(1_000_000, 1000))) > 990  # collisions are rare, never systematic
+
+
+def test_free_pins_leaves_out_current_and_cancelled_pins(session: Session) -> None:
+    _fill(session, [1, 2])
+    person = factories.person(session)
+    session.add(PinChange(person_id=person.id, old_pin=f"{PREFIX}000003", new_pin=person.pin, reason="r", actor="t"))
+    session.commit()
+    asked = [f"{PREFIX}{serial:06d}" for serial in (4, 1, 3, 2, 5)]
+    assert sorted(allocation.free_pins(session, asked)) == [f"{PREFIX}000004", f"{PREFIX}000005"]
