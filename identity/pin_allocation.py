@@ -63,10 +63,8 @@ def allocate_by_prefix(
         short = {prefix: count - len(chosen[prefix]) for prefix, count in wanted.items() if len(chosen[prefix]) < count}
         if not short:
             break
-        candidates = {
-            prefix: _random_candidates(prefix, missing * factor + extra, randbelow, exclude=excluded)
-            for prefix, missing in short.items()
-        }
+        sizes = {prefix: missing * factor + extra for prefix, missing in short.items()}
+        candidates = _random_candidates(sizes, randbelow, exclude=excluded)
         free = set(free_pins(session, [pin for pins in candidates.values() for pin in pins]))
         for prefix, pins in candidates.items():
             fresh = [pin for pin in pins if pin in free][: short[prefix]]
@@ -78,10 +76,20 @@ def allocate_by_prefix(
     return chosen
 
 
-def _random_candidates(prefix: str, size: int, randbelow: RandomBelow | None, *, exclude: set[str]) -> list[str]:
-    serials = [randbelow(SERIAL_SPACE) for _ in range(size)] if randbelow else random_below(SERIAL_SPACE, size)
-    seen = dict.fromkeys(compose_pin(prefix, serial) for serial in serials)
-    return [pin for pin in seen if pin not in exclude]
+def _random_candidates(
+    sizes: Mapping[str, int], randbelow: RandomBelow | None, *, exclude: set[str]
+) -> dict[str, list[str]]:
+    """That many random candidates per prefix (fewer after removing repeats and ``exclude``).
+
+    The serials for every prefix come from one draw: a bulk batch spans thousands of prefixes.
+    """
+    total = sum(sizes.values())
+    serials = iter([randbelow(SERIAL_SPACE) for _ in range(total)] if randbelow else random_below(SERIAL_SPACE, total))
+    candidates = {}
+    for prefix, size in sizes.items():
+        seen = dict.fromkeys(compose_pin(prefix, next(serials)) for _ in range(size))
+        candidates[prefix] = [pin for pin in seen if pin not in exclude]
+    return candidates
 
 
 def random_below(limit: int, count: int) -> list[int]:

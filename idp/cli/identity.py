@@ -24,7 +24,7 @@ from identity import (
     reestablish_pin,
     unit_of_work,
 )
-from identity.importer import check_file
+from identity.importer import DEFAULT_BATCH, check_file
 
 from ..db import session_factory
 from . import actor_option, emit, json_option
@@ -209,7 +209,13 @@ def reestablish(
 
 @command.command("import", help="Import population records from a UTF-8 CSV file.")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--batch-size", default=2000, show_default=True, type=click.IntRange(1, 10000))
+@click.option(
+    "--batch-size",
+    default=DEFAULT_BATCH,
+    show_default=True,
+    type=click.IntRange(1, 100_000),
+    help="Rows per transaction.",
+)
 @json_option
 @actor_option
 @with_appcontext
