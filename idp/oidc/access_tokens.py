@@ -25,6 +25,13 @@ class InactiveToken(Exception):
 
 
 def verify_access_token(session: Session, keyring: Any, token: str, settings: Settings) -> dict[str, Any]:
+    return verify_access_token_and_grant(session, keyring, token, settings)[0]
+
+
+def verify_access_token_and_grant(
+    session: Session, keyring: Any, token: str, settings: Settings
+) -> tuple[dict[str, Any], Grant | None]:
+    """The claims, and the live grant the token was issued under (None without ``gid``), read once."""
     try:
         claims = verify_jwt(keyring, token, algorithms=ACCESS_TOKEN_ALGS, typ="at+jwt")
     except InvalidToken:
@@ -33,8 +40,9 @@ def verify_access_token(session: Session, keyring: Any, token: str, settings: Se
         raise InactiveToken
     if session.get(RevokedAccessToken, str(claims.get("jti"))) is not None:
         raise InactiveToken
+    grant = None
     if "gid" in claims:
         grant = session.scalars(select(Grant).where(Grant.key == claims["gid"])).one_or_none()
         if grant is None or grant.revoked_at is not None or grant.expires_at <= utcnow():
             raise InactiveToken
-    return claims
+    return claims, grant

@@ -5,17 +5,15 @@ from __future__ import annotations
 import json
 
 from flask import Blueprint, Response, current_app, jsonify, request
-from sqlalchemy import select
 
 from identity.claims import person_claim_values
 from identity.models import Account
 
 from ..app import settings_of
 from ..db import db_session
-from .access_tokens import InactiveToken, verify_access_token
+from .access_tokens import InactiveToken, verify_access_token_and_grant
 from .claims import release
 from .grant_store import account_is_usable
-from .models import Grant
 
 bp = Blueprint("userinfo", __name__)
 
@@ -48,13 +46,14 @@ def userinfo() -> Response:
         return response
     session = db_session()
     try:
-        claims = verify_access_token(session, current_app.extensions["idp.keyring"], token, settings_of(current_app))
+        claims, grant = verify_access_token_and_grant(
+            session, current_app.extensions["idp.keyring"], token, settings_of(current_app)
+        )
     except InactiveToken:
         return _challenge(401, "invalid_token", "The access token is not valid.")
     scopes = set(claims.get("scope", "").split())
-    if "openid" not in scopes or "gid" not in claims:
+    if "openid" not in scopes or grant is None:
         return _challenge(403, "insufficient_scope", "The access token was not issued for OpenID Connect.")
-    grant = session.scalars(select(Grant).where(Grant.key == claims["gid"])).one()
     account = session.get(Account, grant.account_id) if grant.account_id else None
     portal_active = current_app.extensions["idp.provider"].query_client(claims["client_id"]) is not None
     if not account_is_usable(account) or not portal_active:
