@@ -22,7 +22,7 @@ def consume_code(session: Session, code: str, client_id: str) -> AuthorizationCo
     """The code's row if this is its first use by its own client within its lifetime, else None."""
     now = utcnow()
     code_hash = digest(code)
-    claimed = session.execute(
+    claimed = session.scalars(
         update(AuthorizationCode)
         .where(
             AuthorizationCode.code_hash == code_hash,
@@ -31,11 +31,11 @@ def consume_code(session: Session, code: str, client_id: str) -> AuthorizationCo
             AuthorizationCode.expires_at > now,
         )
         .values(used_at=now)
-        .returning(AuthorizationCode.id)
+        .returning(AuthorizationCode)  # the whole row in the same round trip
         .execution_options(synchronize_session=False)
-    ).scalar_one_or_none()
+    ).one_or_none()
     if claimed is not None:
-        return session.get(AuthorizationCode, claimed)
+        return claimed
     _revoke_if_replayed(session, code_hash)
     return None
 
