@@ -321,6 +321,7 @@ def second_flow(rp: RelyingParty) -> dict[str, Any]:
         "pages": authorization["pages"],
         "sub": id_token["sub"],
         "auth_time": id_token.get("auth_time"),
+        "sid": id_token.get("sid"),
         "replayed_refresh": replay,
         "rotated_refresh_token_after_replay": rp.introspect(client, refreshed["refresh_token"], "refresh_token"),
     }

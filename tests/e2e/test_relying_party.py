@@ -213,7 +213,7 @@ def test_independent_relying_party_over_http(server: tuple[str, Path], provider_
     assert id_token["iss"] == issuer
     assert id_token["aud"] == seeded.client_id
     assert id_token["amr"] == ["pwd"]
-    assert {"nonce", "at_hash", "auth_time", "acr"} <= set(id_token)
+    assert {"nonce", "at_hash", "auth_time", "acr", "sid"} <= set(id_token)
     assert seeded.pin not in json.dumps(report)  # pairwise sub, and no PIN without the pin scope
 
     assert first["userinfo"]["status"] == 200
@@ -253,5 +253,6 @@ def test_independent_relying_party_over_http(server: tuple[str, Path], provider_
     assert second["pages"] == []  # single sign-on: no sign-in page, consent already given
     assert second["sub"] == id_token["sub"]
     assert second["auth_time"] == id_token["auth_time"]  # the same authentication event
+    assert second["sid"] == id_token["sid"]  # the same SSO session
     assert second["replayed_refresh"] == "invalid_grant"
     assert second["rotated_refresh_token_after_replay"] == {"active": False}
