@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
 
 from .conftest import REDIRECT_URI, Citizen, Portal, authorize, csrf_token, pkce_pair, query_of, register_portal
 from .flows import change_account, change_identity, is_portal_redirect, sign_in_directly, start, suspend_portal, tokens
@@ -31,7 +32,7 @@ TAMPERED_REDIRECT_URIS = {
 }
 
 
-def assert_error_page(response) -> None:  # type: ignore[no-untyped-def]
+def assert_error_page(response: TestResponse) -> None:
     """RFC 6749 §4.1.2.1 / RFC 9700 §4.11.2: shown to the citizen, never redirected."""
     assert response.status_code == 400
     assert "Location" not in response.headers

@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from idp.db import session_factory
 from tests.identity import accounts_factory
 
-from .conftest import Portal, csrf_token, register_portal
+from .conftest import Citizen, Portal, csrf_token, register_portal
 from .flows import login_form, sign_in_directly, start
 
 VIETNAMESE_SIGN_IN = "Đăng nhập"
@@ -69,7 +69,7 @@ def test_the_sign_in_failure_is_translated(client: FlaskClient, portal: Portal) 
         assert expected in response.get_data(as_text=True)
 
 
-def test_the_consent_page_speaks_the_requested_language(app: Flask, client: FlaskClient, citizen) -> None:  # type: ignore[no-untyped-def]
+def test_the_consent_page_speaks_the_requested_language(app: Flask, client: FlaskClient, citizen: Citizen) -> None:
     third_party = register_portal(app, name="Cổng bên thứ ba")
     sign_in_directly(client, citizen)
     english = client.get(start(client, third_party, ui_locales="en").headers["Location"]).get_data(as_text=True)

@@ -18,7 +18,9 @@ from .conftest import Citizen, Clock, Portal, authorize, make_citizen, register_
 from .flows import introspect, sign_in_directly, tokens, verify_like_a_relying_party
 
 
-def id_token_of(client: FlaskClient, portal: Portal, citizen: Citizen | None, alg: str = "RS256", **extra: Any):  # type: ignore[no-untyped-def]
+def id_token_of(
+    client: FlaskClient, portal: Portal, citizen: Citizen | None, alg: str = "RS256", **extra: Any
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     body = tokens(client, portal, citizen, **extra)
     header, claims = verify_like_a_relying_party(client, body["id_token"], algorithms=[alg])
     return header, claims, body

@@ -11,6 +11,7 @@ import time
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
 
 from .conftest import Citizen, Clock, Portal, make_citizen, query_of, sign_in
 from .flows import (
@@ -34,7 +35,7 @@ def failure_of(client: FlaskClient, pin: str, password: str) -> tuple[int, str]:
     return response.status_code, error.group(1)
 
 
-def sets_session(response) -> bool:  # type: ignore[no-untyped-def]
+def sets_session(response: TestResponse) -> bool:
     return any(
         SESSION_COOKIE + "=" in header and "Max-Age=0" not in header
         for header in response.headers.getlist("Set-Cookie")

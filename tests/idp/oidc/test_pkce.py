@@ -7,11 +7,15 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from idp.config import Settings
+
 from .conftest import Citizen, Portal, authorize, exchange, pkce_pair, query_of, register_portal
 from .flows import is_portal_redirect, sign_in_directly, start
 
 
-def refused_at_authorization(client: FlaskClient, portal: Portal, settings, **params: str | None) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def refused_at_authorization(
+    client: FlaskClient, portal: Portal, settings: Settings, **params: str | None
+) -> dict[str, str]:
     response = start(client, portal, **params)
     assert is_portal_redirect(response, portal)
     query = query_of(response.headers["Location"])

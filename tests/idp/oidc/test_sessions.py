@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
 
 from .conftest import Citizen, Clock, Portal, csrf_token, make_citizen, query_of
 from .flows import (
@@ -29,7 +30,7 @@ def signed_in(client: FlaskClient, portal: Portal) -> bool:
     return "code" in query
 
 
-def cookie_attributes(response, name: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def cookie_attributes(response: TestResponse, name: str) -> dict[str, str]:
     header = next(value for value in response.headers.getlist("Set-Cookie") if value.startswith(name + "="))
     attributes = {}
     for part in header.split(";")[1:]:

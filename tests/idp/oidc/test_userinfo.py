@@ -8,6 +8,7 @@ import json
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
 
 from .conftest import Citizen, Clock, Portal, register_portal
 from .flows import (
@@ -24,7 +25,7 @@ from .flows import (
 )
 
 
-def assert_invalid_token(response) -> None:  # type: ignore[no-untyped-def]
+def assert_invalid_token(response: TestResponse) -> None:
     """RFC 6750 §3.1: 401 with a Bearer challenge naming invalid_token; nothing about the citizen."""
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"].startswith('Bearer error="invalid_token"')
