@@ -130,8 +130,21 @@ def _parse_into(path: Path, today: dt.date, size: int, batches: multiprocessing.
     """The parsing process: every batch, then None; or the error that stopped it."""
     try:
         for item in parse_file(path, today, size):
-            batches.put(item)
+            _hand_over(batches, item)
     except Exception as error:  # handed to the importing process, which raises it
-        batches.put(error)
+        _hand_over(batches, error)
     else:
-        batches.put(None)
+        _hand_over(batches, None)
+
+
+def _hand_over(batches: multiprocessing.Queue[Any], item: object) -> None:
+    """Put, waiting while the writer is busy, but stop if the importing process has gone."""
+    parent = multiprocessing.parent_process()
+    while True:
+        try:
+            batches.put(item, timeout=_POLL)
+            return
+        except queue.Full:
+            if parent is not None and not parent.is_alive():
+                batches.cancel_join_thread()  # nobody will read what is still buffered: do not wait at exit
+                raise SystemExit("The importing process has gone; parsing stops.") from None
