@@ -16,7 +16,7 @@ from ..app import settings_of
 from ..db import db_session
 from ..oidc import acr
 from ..oidc.browser import current_sso_session, set_session_cookie
-from ..oidc.sessions import end_session, start_session
+from ..oidc.sessions import replace_session
 from . import store
 from .blueprint import bp
 from .forms import LoginForm
@@ -43,12 +43,10 @@ def login():  # type: ignore[no-untyped-def]
     except IdentityError:
         session.commit()  # failure counters and the audit event stand
         return render_template("login.html", form=form, error=_(GENERIC_FAILURE)), 401
-    previous = current_sso_session()
-    if previous is not None:
-        end_session(session, previous, reason="signed in again")
     amr = ("pwd",)
-    _row, cookie = start_session(
+    _row, cookie = replace_session(
         session,
+        current_sso_session(),
         account,
         amr=amr,
         acr=acr.achieved(amr, account.identity_level).value,

@@ -112,6 +112,16 @@ def revoke_grant(session: Session, grant: Grant, *, reason: str, actor: str) -> 
     )
 
 
+def move_grants(session: Session, from_session_id: int, to_session_id: int) -> None:
+    """A citizen who signs in again keeps the portals' live grants: re-authentication is not logout."""
+    session.execute(
+        update(Grant)
+        .where(Grant.session_id == from_session_id, Grant.revoked_at.is_(None))
+        .values(session_id=to_session_id)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def revoke_grants_of_session(session: Session, session_id: int, *, reason: str) -> int:
     """Refresh tokens die with their SSO session (logout, suspension)."""
     result = session.execute(

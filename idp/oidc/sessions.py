@@ -19,7 +19,7 @@ from identity.models import Account
 from identity.types import utcnow
 
 from ..config import Settings
-from .grant_store import account_is_usable, revoke_grants_of_session
+from .grant_store import account_is_usable, move_grants, revoke_grants_of_session
 from .models import SsoSession
 from .opaque import digest, new_secret
 
@@ -56,6 +56,23 @@ def start_session(
             "session.started", f"account:{account.id}", f"account:{account.id}", None, {"sid": row.sid, "amr": row.amr}
         ),
     )
+    return row, cookie
+
+
+def replace_session(
+    session: Session, previous: SsoSession | None, account: Account, *, amr: Iterable[str], acr: str, settings: Settings
+) -> tuple[SsoSession, str]:
+    """Start a session for a new sign-in and end the browser's previous one.
+
+    When the same citizen signs in again (``prompt=login``, ``max_age``), the portals' grants move to
+    the new session, so one portal asking for a fresh sign-in does not log the citizen out of the
+    others. When another citizen signs in on this browser, the previous citizen's grants end.
+    """
+    row, cookie = start_session(session, account, amr=amr, acr=acr, settings=settings)
+    if previous is not None:
+        if previous.account_id == account.id:
+            move_grants(session, previous.id, row.id)
+        end_session(session, previous, reason="signed in again")
     return row, cookie
 
 

@@ -8,7 +8,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from .conftest import Citizen, Clock, Portal, csrf_token, make_citizen, query_of
+from .conftest import Citizen, Clock, Portal, csrf_token, make_citizen, query_of, register_portal
 from .flows import (
     change_account,
     change_identity,
@@ -126,6 +126,25 @@ def test_another_citizen_signing_in_on_the_same_browser_replaces_the_session(
     second = tokens(client, portal, None)
     assert userinfo(client, second["access_token"]).get_json()["name"] == "Ngô Thị Thu"
     assert unverified_parts(second["id_token"])[1]["sub"] != unverified_parts(first["id_token"])[1]["sub"]
+
+
+def test_signing_in_again_keeps_the_other_portals_tokens(
+    app: Flask, client: FlaskClient, portal: Portal, citizen: Citizen
+) -> None:
+    """Re-authentication for one portal (prompt=login) is not a logout from the others."""
+    other_portal = register_portal(app, name="Cổng Bảo hiểm xã hội", first_party=True)
+    first = tokens(client, portal, citizen)
+    tokens(client, other_portal, citizen, prompt="login")
+    assert refresh(client, portal, first["refresh_token"]).status_code == 200
+
+
+def test_another_citizen_signing_in_ends_the_previous_citizens_tokens(
+    app: Flask, client: FlaskClient, portal: Portal, citizen: Citizen
+) -> None:
+    other = make_citizen(app, full_name="Ngô Thị Thu", birth_date="1992-12-12", sex="female")
+    first = tokens(client, portal, citizen)
+    sign_in_directly(client, other)
+    assert refresh(client, portal, first["refresh_token"]).get_json()["error"] == "invalid_grant"
 
 
 def test_suspending_the_account_ends_its_sessions_for_good(
