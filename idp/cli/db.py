@@ -6,7 +6,12 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from identity import unit_of_work
+
+from ..db import session_factory
 from ..migrate import current_revision, upgrade_database
+from ..oidc.housekeeping import purge_expired
+from . import emit, json_option
 
 
 @click.group("db", help="Database schema.")
@@ -19,3 +24,12 @@ def command() -> None:
 def upgrade() -> None:
     upgrade_database(current_app)
     click.echo(f"Database is at revision {current_revision(current_app)}.")
+
+
+@command.command("purge", help="Delete expired protocol state (codes, token families, sessions); run daily.")
+@json_option
+@with_appcontext
+def purge(as_json: bool) -> None:
+    with unit_of_work(session_factory()) as session:
+        counts = purge_expired(session)
+    emit(counts, as_json=as_json, text=", ".join(f"{n} {table}" for table, n in counts.items()) + " deleted.")
