@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from flask import Flask
-from flask.testing import FlaskCliRunner, FlaskClient
+from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import func, select
 
 from identity.models import AuditEvent
