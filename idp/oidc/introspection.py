@@ -8,19 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Error
-from flask import Blueprint, Response, current_app, jsonify, request
-from sqlalchemy import select
+from authlib.oauth2.rfc6749 import OAuth2Error
+from flask import Blueprint, Response, current_app, jsonify
 
 from identity.types import utcnow
 
 from ..app import settings_of
 from ..db import db_session
 from .access_tokens import InactiveToken, verify_access_token
-from .client_auth import keep_assertion_spent
-from .grants import TOKEN_AUTH_METHODS
-from .models import Grant, RefreshToken
-from .opaque import digest
+from .models import Grant
+from .token_requests import authenticated_token_request, find_refresh_token
 
 bp = Blueprint("introspection", __name__)
 _PUBLISHED = ("scope", "client_id", "sub", "exp", "iat", "iss", "aud", "jti", "auth_time", "acr")
@@ -31,11 +28,7 @@ def introspect() -> Response:
     server = current_app.extensions["idp.provider"]
     oauth = server.create_oauth2_request(None)
     try:
-        client = server.authenticate_client(oauth, TOKEN_AUTH_METHODS, endpoint="introspection")
-        keep_assertion_spent(oauth)
-        token = request.form.get("token")
-        if not token:
-            raise InvalidRequestError("Missing 'token'.")
+        client, token = authenticated_token_request(server, oauth, "introspection")
     except OAuth2Error as error:
         return server.handle_error_response(oauth, error)
     body = _describe(token, client.client_id)
@@ -46,7 +39,7 @@ def introspect() -> Response:
 
 def _describe(token: str, client_id: str) -> dict[str, Any]:
     session = db_session()
-    row = session.scalars(select(RefreshToken).where(RefreshToken.token_hash == digest(token))).one_or_none()
+    row = find_refresh_token(session, token)
     if row is not None:
         grant = session.get(Grant, row.grant_id)
         now = utcnow()

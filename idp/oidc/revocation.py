@@ -9,19 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 
-from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Error
+from authlib.oauth2.rfc6749 import OAuth2Error
 from authlib.oauth2.rfc6749.errors import UnsupportedTokenTypeError
 from flask import Blueprint, Response, current_app, request
-from sqlalchemy import select
 
 from ..app import settings_of
 from ..db import db_session
 from .access_tokens import InactiveToken, verify_access_token
-from .client_auth import keep_assertion_spent
 from .grant_store import revoke_grant
-from .grants import TOKEN_AUTH_METHODS
-from .models import Grant, RefreshToken, RevokedAccessToken
-from .opaque import digest
+from .models import Grant, RevokedAccessToken
+from .token_requests import authenticated_token_request, find_refresh_token
 
 bp = Blueprint("revocation", __name__)
 TOKEN_TYPE_HINTS = ("access_token", "refresh_token")
@@ -32,11 +29,7 @@ def revoke() -> Response:
     server = current_app.extensions["idp.provider"]
     oauth = server.create_oauth2_request(None)
     try:
-        client = server.authenticate_client(oauth, TOKEN_AUTH_METHODS, endpoint="revocation")
-        keep_assertion_spent(oauth)
-        token = request.form.get("token")
-        if not token:
-            raise InvalidRequestError("Missing 'token'.")
+        client, token = authenticated_token_request(server, oauth, "revocation")
         hint = request.form.get("token_type_hint")
         if hint is not None and hint not in TOKEN_TYPE_HINTS:
             raise UnsupportedTokenTypeError()
@@ -50,7 +43,7 @@ def revoke() -> Response:
 
 def _revoke_refresh_token(token: str, client_id: str) -> bool:
     session = db_session()
-    row = session.scalars(select(RefreshToken).where(RefreshToken.token_hash == digest(token))).one_or_none()
+    row = find_refresh_token(session, token)
     if row is None:
         return False
     grant = session.get(Grant, row.grant_id)
