@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from operator import itemgetter
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Table, any_, bindparam, func, insert, literal_column, select
+from sqlalchemy import ColumnElement, Table, any_, bindparam, exc, func, insert, literal_column, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -117,13 +117,23 @@ def insert_rows(
 
 
 def _copy(connection: Connection, table: Table, columns: list[str], params: list[tuple[Any, ...]]) -> None:
-    """PostgreSQL's COPY FROM STDIN on the connection's own transaction (psycopg 3)."""
+    """PostgreSQL's COPY FROM STDIN on the connection's own transaction (psycopg 3).
+
+    The driver is used directly, so its errors are wrapped here as SQLAlchemy's, like any statement's.
+    """
     quote = connection.dialect.identifier_preparer
     names = ", ".join(quote.format_column(table.c[name]) for name in columns)
+    statement = f"COPY {quote.format_table(table)} ({names}) FROM STDIN"
     driver = connection.connection.driver_connection
-    with driver.cursor() as cursor, cursor.copy(f"COPY {quote.format_table(table)} ({names}) FROM STDIN") as copy:
-        for values in params:
-            copy.write_row(values)
+    dbapi = connection.dialect.loaded_dbapi
+    try:
+        with driver.cursor() as cursor, cursor.copy(statement) as copy:
+            for values in params:
+                copy.write_row(values)
+    except dbapi.IntegrityError as error:
+        raise exc.IntegrityError(statement, None, error) from error
+    except dbapi.Error as error:
+        raise exc.DBAPIError(statement, None, error) from error
 
 
 def _processor(table: Table, dialect: Dialect, name: str) -> Callable[[Any], Any] | None:

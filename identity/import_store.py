@@ -63,6 +63,9 @@ def write_batch(session: Session, rows: list[ImportRow], summary: ImportSummary,
     """One transaction per batch; a concurrent writer's duplicate makes us re-run it once."""
     with session:
         for attempt in range(2):
+            for row in rows:
+                if row.get("source_ref"):
+                    row.set_pin(None)  # a re-run draws the new PINs again
             outcome = ImportSummary()
             try:
                 with session.begin():

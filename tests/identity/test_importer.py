@@ -427,3 +427,19 @@ def test_a_header_refused_in_the_parsing_process_is_raised_here(app: Flask, sess
     with pytest.raises(ImportRefused, match="missing: legacy_id_number; unknown: legacy"):
         run(app, path, parallel=True)
     assert stored(session) == (0, 0, 0, 0)
+
+
+def test_a_batch_that_meets_a_concurrent_writer_is_run_again_with_new_pins(
+    app: Flask, session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another registrar takes a PIN between our draw and our insert: the batch is re-run, nothing is lost."""
+    import identity.import_store as store
+
+    taken = factories.person(session, full_name="Trần Văn Khác", birth_date="1984-01-01").pin
+    session.rollback()
+    draws = iter([{"001084": [taken]}, {"001084": ["001084777777"]}])
+    monkeypatch.setattr(store, "allocate_by_prefix", lambda _session, _wanted: next(draws))
+    summary = run(app, write(tmp_path / "race.csv", [row(pin="", full_name="Nguyễn Văn Bảy"), person_b()]))
+    assert (summary.created, summary.rejected) == (2, 0)
+    assert by_pin(session, "001084777777").full_name == "Nguyễn Văn Bảy"
+    assert by_pin(session, taken).full_name == "Trần Văn Khác"
