@@ -117,7 +117,8 @@ def _parse_elsewhere(path: Path, today: dt.date, size: int) -> Iterator[Parsed]:
                 return
             if isinstance(item, BaseException):
                 raise item
-            yield item
+            columns, rejects, covered = item
+            yield list(map(ImportRow, *columns)) if columns else [], rejects, covered
     finally:
         if worker.is_alive():
             worker.terminate()
@@ -129,8 +130,9 @@ def _parse_elsewhere(path: Path, today: dt.date, size: int) -> Iterator[Parsed]:
 def _parse_into(path: Path, today: dt.date, size: int, batches: multiprocessing.Queue[Any]) -> None:
     """The parsing process: every batch, then None; or the error that stopped it."""
     try:
-        for item in parse_file(path, today, size):
-            _hand_over(batches, item)
+        for batch, rejects, covered in parse_file(path, today, size):
+            # Sent as three columns (lines, persons, cards): plain lists pickle at half the cost of rows.
+            _hand_over(batches, (tuple(zip(*batch, strict=True)), rejects, covered))
     except Exception as error:  # handed to the importing process, which raises it
         _hand_over(batches, error)
     else:
