@@ -48,8 +48,17 @@ def rotate(session: Session, presented: str, client_id: str, *, key: bytes, grac
     """Consume a refresh token or raise InvalidGrantError (revoking the family on reuse)."""
     now = utcnow()
     token_hash = digest(presented)
-    live_grants = select(Grant.id).where(
-        Grant.client_id == client_id, Grant.revoked_at.is_(None), Grant.expires_at > now
+    # Correlated: only the presented token's own grant is checked. (An IN over the client's live grants
+    # made SQLite list every one of them, thousands for a busy portal, on every refresh.)
+    live_grant = (
+        select(Grant.id)
+        .where(
+            Grant.id == RefreshToken.grant_id,
+            Grant.client_id == client_id,
+            Grant.revoked_at.is_(None),
+            Grant.expires_at > now,
+        )
+        .exists()
     )
     claimed = session.execute(
         update(RefreshToken)
@@ -57,7 +66,7 @@ def rotate(session: Session, presented: str, client_id: str, *, key: bytes, grac
             RefreshToken.token_hash == token_hash,
             RefreshToken.used_at.is_(None),
             RefreshToken.expires_at > now,
-            RefreshToken.grant_id.in_(live_grants),
+            live_grant,
         )
         .values(used_at=now)
         .returning(RefreshToken.id, RefreshToken.grant_id)
