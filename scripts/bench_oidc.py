@@ -63,8 +63,9 @@ NODE_PACKAGE = "oidc-provider@9.13.3"
 SERVER_CORE, LOAD_CORE = "0", "1"
 ENDPOINTS = ("token: code", "token: refresh", "token: client_credentials", "discovery", "jwks", "userinfo")
 WORK = {
-    "ours": "JWT access tokens (IDP_ACCESS_TOKEN_ALG), RS256 ID tokens, codes, grants and refresh tokens "
-    "as SHA-256 rows in the database, client and account read from the database per request",
+    "ours": "JWT access tokens signed per request (IDP_ACCESS_TOKEN_ALG), RS256 ID tokens; codes, grants and "
+    "refresh tokens as SHA-256 rows in the database, read and written per request; the account read per "
+    "request; clients from an in-process cache (IDP_CLIENT_CACHE_TTL)",
     "theirs": "opaque access tokens, codes, grants and refresh tokens in its in-memory adapter, "
     "RS256 ID tokens, clients from static configuration",
 }
