@@ -236,6 +236,15 @@ def _cpu(who: int) -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def _settle(url: str) -> None:
+    """Let the database catch up with a fresh bulk load (statistics, visibility), as in steady state."""
+    engine = make_engine(url)
+    statement = "VACUUM ANALYZE" if engine.dialect.name == "postgresql" else "ANALYZE"
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql(statement)
+    engine.dispose()
+
+
 def bench_lookup(url: str, samples: int, seed: int = 2) -> tuple[float, float, int]:
     engine = make_engine(url)
     factory = make_session_factory(engine)
@@ -337,6 +346,7 @@ def main() -> None:
                 if size in import_sizes:
                     print(f"{kind:10} import  {size:>9,} persons: {rate:>9,.0f} rows/s ({counts})")
                 if size in lookup_sizes:
+                    _settle(url)
                     p50, p99, total = bench_lookup(url, lookups)
                     print(f"{kind:10} lookup  {total:>9,} persons: p50 {p50:,.0f} µs, p99 {p99:,.0f} µs")
             url = _fresh_database(kind, workdir, args.postgres_url, "issuance")
