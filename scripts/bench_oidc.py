@@ -168,7 +168,8 @@ def our_server(args: argparse.Namespace, scratch: Path) -> Iterator[tuple[Target
     }
     app = ours.prepare(load_settings(environ=env))
     seeded = ours.seed(app)
-    command = [str(ROOT / ".venv" / "bin" / "idp"), "serve", "--port", str(port), "--threads", str(args.threads)]
+    command = [str(ROOT / ".venv" / "bin" / "idp"), "serve", "--port", str(port)]
+    command += ["--threads", str(args.threads)] if args.threads else []
     base = env["IDP_ISSUER"]
     with running(command, our_environment(env), f"{base}/.well-known/openid-configuration", scratch / "ours.log"):
 
@@ -366,7 +367,7 @@ def main() -> None:
     parser.add_argument("--database", default="postgresql://postgres@127.0.0.1/bench_oidc", help="URL, or 'sqlite'")
     parser.add_argument("--duration", type=int, default=10, help="seconds per endpoint and provider")
     parser.add_argument("--connections", type=int, default=16, help="keep-alive connections of the load generator")
-    parser.add_argument("--threads", type=int, default=4, help="granian blocking threads of our worker")
+    parser.add_argument("--threads", type=int, help="threads of our worker (default: idp serve's choice)")
     parser.add_argument(
         "--pool-rate", type=int, default=6000, help="codes or refresh tokens minted per second measured"
     )

@@ -6,6 +6,12 @@ discovery and JWKS endpoints markedly faster than gunicorn's threaded worker.
 The configuration is loaded and validated here, in the main process, before any worker starts: a
 bad ``IDP_*`` variable is one sentence and exit status 1, not a traceback per worker. Workers build
 the app from the same environment (``idp.wsgi``).
+
+Threads per worker, by measurement (docs/performance.md): on PostgreSQL a request mostly waits for
+the database, and 4 threads served the token endpoint and userinfo best (8 did worse). On SQLite every
+transaction takes the one write lock, so a second thread only queues behind it: one thread served
+about twice the requests of two or four, with a p99 of 0.2 s instead of 1 s. The price of one thread
+is that a request waits behind a sign-in's argon2 (about 0.2 s); use ``--threads`` to choose.
 """
 
 from __future__ import annotations
@@ -16,7 +22,13 @@ import click
 from granian import Granian
 from granian.constants import Interfaces
 
-from ..config import ConfigError, load_settings
+from ..config import ConfigError, Settings, load_settings
+
+
+def default_threads(settings: Settings) -> int:
+    """1 on SQLite (one writer at a time anyway), 4 on PostgreSQL; see the module docstring."""
+    embedded = not settings.database_url or settings.database_url.startswith("sqlite")
+    return 1 if embedded else 4
 
 
 def log_config(level: str) -> dict[str, Any]:
@@ -28,12 +40,17 @@ def log_config(level: str) -> dict[str, Any]:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="Processes.")
-@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 256), help="Threads per process.")
-def command(host: str, port: int, workers: int, threads: int) -> None:
+@click.option(
+    "--threads",
+    type=click.IntRange(1, 256),
+    help="Threads per process (default: 1 on SQLite, 4 on PostgreSQL).",
+)
+def command(host: str, port: int, workers: int, threads: int | None) -> None:
     try:
         settings = load_settings()
     except ConfigError as error:
         raise click.ClickException(str(error)) from None
+    threads = threads or default_threads(settings)
     server = Granian(
         "idp.wsgi:app",
         address=host,
@@ -44,5 +61,7 @@ def command(host: str, port: int, workers: int, threads: int) -> None:
         log_access=False,
         log_dictconfig=log_config(settings.log_level),
     )
-    click.echo(f"Serving {settings.issuer} on http://{host}:{port} with {workers} worker(s).", err=True)
+    click.echo(
+        f"Serving {settings.issuer} on http://{host}:{port} with {workers} worker(s) of {threads} thread(s).", err=True
+    )
     server.serve()
