@@ -25,7 +25,6 @@ from playwright import sync_api as playwright_api
 
 from tests.e2e.test_relying_party import PASSWORD, Seeded, free_port, seed
 
-
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 #: Flags for a sandboxed machine with no outside network (see the machine notes in the README).
 CHROMIUM_ARGS = [
