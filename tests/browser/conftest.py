@@ -1,3 +1,3 @@
-"""The browser tests reuse the end-to-end server fixtures."""
+"""The browser tests run against a provider served as deployed."""
 
-from tests.e2e.test_relying_party import provider_app, server  # noqa: F401  (fixtures)
+from tests.served import provider_app, server  # noqa: F401  (fixtures)

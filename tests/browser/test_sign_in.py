@@ -23,7 +23,7 @@ import requests
 from flask import Flask
 from playwright import sync_api as playwright_api
 
-from tests.e2e.test_relying_party import PASSWORD, Seeded, free_port, seed
+from tests.served import PASSWORD, Seeded, free_port, seed
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 #: Flags for a sandboxed machine with no outside network (see the machine notes in the README).

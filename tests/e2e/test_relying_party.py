@@ -10,148 +10,18 @@ from __future__ import annotations
 
 import ast
 import json
-import os
-import signal
-import socket
 import subprocess
 import sys
-import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import requests
 from flask import Flask
 
-from clients import ClientSpec, register_client
-from identity.accounts import activate_account, open_account
-from idp import create_app
-from idp.db import session_factory
-from idp.migrate import upgrade_database
-from tests import factories
-from tests.conftest import TEST_ARGON2, make_settings
+from tests.served import PASSWORD, free_port, seed
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[2]
 RELYING_PARTY = Path(__file__).with_name("relying_party.py")
-IDP = ROOT / ".venv" / "bin" / "idp"
-PASSWORD = "correct horse battery staple"
-STARTUP_SECONDS = 30
-STOP_SECONDS = 10
-
-
-@dataclass
-class Seeded:
-    client_id: str
-    secret: str
-    redirect_uri: str
-    pin: str
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@pytest.fixture
-def provider_app(request: pytest.FixtureRequest, database_url: str, tmp_path: Path) -> Iterator[Flask]:
-    """The database the server will use: a fresh SQLite file, or the suite's PostgreSQL database
-    (through the ``app`` fixture, so that it is emptied after the test like every other)."""
-    if not database_url.startswith("sqlite"):
-        yield request.getfixturevalue("app")
-        return
-    app = create_app(make_settings(f"sqlite:///{tmp_path / 'e2e.sqlite3'}", tmp_path / "setup"))
-    upgrade_database(app)
-    yield app
-    app.extensions["idp.engine"].dispose()
-
-
-def seed(app: Flask, redirect_uri: str) -> Seeded:
-    """A portal that must ask for consent, and a citizen with an activated account."""
-    with session_factory(app)() as session:
-        client, secret = register_client(
-            session,
-            ClientSpec(name="Cổng dịch vụ công thử nghiệm", redirect_uris=[redirect_uri], scopes=["openid", "profile"]),
-            actor="test",
-            allow_http_loopback=True,
-        )
-        person = factories.person(session, full_name="Trần Văn Bình", birth_date="1979-11-02", sex="male")
-        _account, code = open_account(session, person.pin, actor="test", ttl_seconds=3600)
-        activate_account(
-            session,
-            person.pin,
-            code,
-            PASSWORD,
-            hasher=app.extensions["idp.hasher"],
-            policy=app.extensions["idp.password_policy"],
-        )
-        session.commit()
-        assert secret is not None
-        return Seeded(client.client_id, secret, redirect_uri, person.pin)
-
-
-def server_environment(database_url: str, issuer: str, instance: Path) -> dict[str, str]:
-    """The test process's environment without its own ``IDP_*`` variables, plus the server's."""
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("IDP_")}
-    environ.update(
-        IDP_ENV="test",
-        IDP_DATABASE_URL=database_url,
-        IDP_ISSUER=issuer,
-        IDP_INSTANCE_PATH=str(instance),
-        # Replaying a rotated refresh token must revoke its family at once (no parallel-refresh grace).
-        IDP_REFRESH_REUSE_GRACE="0",
-        **{f"IDP_{name.upper()}": str(value) for name, value in TEST_ARGON2.items()},
-    )
-    return environ
-
-
-@pytest.fixture
-def server(provider_app: Flask, tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """``idp serve`` on a free port; always stopped (terminate, then kill) when the test ends."""
-    port = free_port()
-    issuer = f"http://127.0.0.1:{port}"
-    database_url = provider_app.extensions["idp.settings"].database_url
-    log = tmp_path / "server.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [str(IDP), "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=server_environment(database_url, issuer, tmp_path / "instance"),
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its workers form one process group with it
-        )
-    try:
-        wait_until_serving(process, issuer, log)
-        yield issuer, log
-    finally:
-        stop(process)
-
-
-def wait_until_serving(process: subprocess.Popen[bytes], issuer: str, log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"idp serve exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            if requests.get(f"{issuer}/.well-known/openid-configuration", timeout=1).status_code == 200:
-                return
-        except requests.ConnectionError:
-            pass
-        time.sleep(0.1)
-    pytest.fail(f"idp serve did not answer discovery within {STARTUP_SECONDS} s:\n{log.read_text()}")
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=STOP_SECONDS)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)  # the group this test started, workers included
-            process.wait(timeout=STOP_SECONDS)
 
 
 def run_relying_party(config: dict[str, str], log: Path) -> dict:  # type: ignore[type-arg]

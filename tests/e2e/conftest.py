@@ -1,0 +1,3 @@
+"""The end-to-end tests run against a provider served as deployed."""
+
+from tests.served import provider_app, server  # noqa: F401  (fixtures)
