@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import json
-
 from flask import Blueprint, Response, current_app, jsonify, request
-
-from identity.claims import person_claim_values
-from identity.models import Account
 
 from ..app import settings_of
 from ..db import db_session
-from .access_tokens import InactiveToken, verify_access_token_and_grant
+from .access_tokens import InactiveToken, verify_access_token, verify_access_token_offline
 from .claims import release
-from .grant_store import account_is_usable
+from .userinfo_query import userinfo_facts
 
 bp = Blueprint("userinfo", __name__)
 
@@ -44,26 +39,24 @@ def userinfo() -> Response:
         response = _challenge(401, "invalid_token", "An access token is required.")
         response.headers["WWW-Authenticate"] = "Bearer"  # RFC 6750 §3.1: no error code without a token
         return response
+    settings = settings_of(current_app)
+    keyring = current_app.extensions["idp.keyring"]
     session = db_session()
     try:
-        claims, grant = verify_access_token_and_grant(
-            session, current_app.extensions["idp.keyring"], token, settings_of(current_app)
-        )
+        claims = verify_access_token_offline(keyring, token, settings)
+        scopes = set(claims.get("scope", "").split())
+        if "openid" not in scopes or "gid" not in claims:
+            verify_access_token(session, keyring, token, settings)  # a dead token is 401 before 403
+            return _challenge(403, "insufficient_scope", "The access token was not issued for OpenID Connect.")
+        facts = userinfo_facts(session, gid=str(claims["gid"]), jti=str(claims.get("jti")))
     except InactiveToken:
         return _challenge(401, "invalid_token", "The access token is not valid.")
-    scopes = set(claims.get("scope", "").split())
-    if "openid" not in scopes or grant is None:
-        return _challenge(403, "insufficient_scope", "The access token was not issued for OpenID Connect.")
-    account = session.get(Account, grant.account_id) if grant.account_id else None
     portal_active = current_app.extensions["idp.provider"].query_client(claims["client_id"]) is not None
-    if not account_is_usable(account) or not portal_active:
-        # ASVS 8.3.2: a suspended or revoked identity, or a suspended portal, loses access now, not when
-        # the token expires.
+    if facts is None or not portal_active:
+        # Revoked or expired grant, revoked token, or (ASVS 8.3.2) a suspended or revoked identity or a
+        # suspended portal: access ends now, not when the token expires.
         return _challenge(401, "invalid_token", "The access token is not valid.")
-    assert account is not None
-    values = person_claim_values(session, account.person)
-    requested = json.loads(grant.claims).get("userinfo") if grant.claims else None
-    released = release(values, granted_scopes=scopes, requested=requested, include_scope_claims=True)
+    released = release(facts.values, granted_scopes=scopes, requested=facts.requested, include_scope_claims=True)
     response = jsonify({"sub": claims["sub"], **released})
     response.headers["Cache-Control"] = "no-store"
     return response
