@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify, request
+from sqlalchemy.orm import Session
+
+from identity.db import is_postgresql
 
 from ..app import settings_of
 from ..db import db_session
@@ -32,6 +35,17 @@ def _challenge(status: int, error: str, description: str) -> Response:
     return response
 
 
+def _reading_session() -> Session:
+    """The request's session; on PostgreSQL in autocommit mode, sparing the BEGIN and ROLLBACK round trips.
+
+    UserInfo only reads, and each of its answers comes from one statement, which is its own consistent
+    snapshot. (SQLite's begin is local, and its transactions are left as they are.)"""
+    session = db_session()
+    if is_postgresql(session) and not session.in_transaction():
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    return session
+
+
 @bp.route("/userinfo", methods=["GET", "POST"])
 def userinfo() -> Response:
     token = _bearer_token()
@@ -41,7 +55,7 @@ def userinfo() -> Response:
         return response
     settings = settings_of(current_app)
     keyring = current_app.extensions["idp.keyring"]
-    session = db_session()
+    session = _reading_session()
     try:
         claims = verify_access_token_offline(keyring, token, settings)
         scopes = set(claims.get("scope", "").split())
