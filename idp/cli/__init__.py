@@ -61,6 +61,12 @@ def actor_option(function: F) -> F:
     )(function)
 
 
+def reason_option(function: F) -> F:
+    """``--reason``, required by the domain rather than by click, so that a missing one is refused like
+    any other bad input: one sentence on stderr, and an error object with ``--json``."""
+    return click.option("--reason", default="", help="Why (required); recorded in the audit trail.")(function)
+
+
 def emit(data: dict[str, Any], *, as_json: bool, text: str) -> None:
     """Print the result: one JSON object, or a sentence for a person."""
     if as_json:

@@ -19,7 +19,7 @@ from identity import (
 
 from ..app import settings_of
 from ..db import session_factory
-from . import actor_option, emit, json_option
+from . import actor_option, emit, json_option, reason_option
 
 HANDOVER = (
     "Hand this code to the citizen in person, on paper or read aloud, never by e-mail or message. "
@@ -95,7 +95,7 @@ def show(pin: str, as_json: bool) -> None:
 
 def _status_command(name: str, help_text: str) -> click.Command:
     @click.argument("pin")
-    @click.option("--reason", required=True, help="Why; recorded in the audit trail.")
+    @reason_option
     @json_option
     @actor_option
     @with_appcontext

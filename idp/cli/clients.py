@@ -29,7 +29,7 @@ from identity import unit_of_work
 
 from ..app import settings_of
 from ..db import session_factory
-from . import actor_option, emit, json_option
+from . import actor_option, emit, json_option, reason_option
 
 STORE_SECRET_NOW = "Store this client secret now: it is shown only this once, and the provider keeps only a hash of it."
 
@@ -140,7 +140,7 @@ def show(client_id: str, as_json: bool) -> None:
 
 def _status_command(name: str, change: Any, help_text: str) -> click.Command:
     @click.argument("client_id")
-    @click.option("--reason", required=True, help="Why; recorded in the audit trail.")
+    @reason_option
     @json_option
     @actor_option
     @with_appcontext

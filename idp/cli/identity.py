@@ -27,7 +27,7 @@ from identity import (
 from identity.importer import DEFAULT_BATCH, check_file
 
 from ..db import session_factory
-from . import actor_option, emit, json_option
+from . import actor_option, emit, json_option, reason_option
 
 
 @click.group("identity", help="Persons, PINs and citizen cards in the register.")
@@ -141,17 +141,17 @@ def bind(
 
 def _lifecycle_command(name: str, help_text: str, *, with_death_date: bool = False) -> click.Command:
     @click.argument("pin")
-    @click.option("--reason", help="Why (required); recorded in the audit trail.")
+    @reason_option
     @json_option
     @actor_option
     @with_appcontext
-    def run(pin: str, reason: str | None, as_json: bool, actor: str, died_on: str | None = None) -> None:
+    def run(pin: str, reason: str, as_json: bool, actor: str, died_on: str | None = None) -> None:
         with unit_of_work(session_factory()) as session:
             person = change_status(
                 session,
                 pin,
                 name,
-                reason=reason or "",
+                reason=reason,
                 actor=actor,
                 died_on=parse_date(died_on, label="date of death") if died_on else None,
             )
@@ -171,7 +171,7 @@ command.add_command(_lifecycle_command("deceased", "Record that the person died.
 
 @command.command("reestablish-pin", help="Cancel a PIN and issue a new one from corrected facts.")
 @click.argument("pin")
-@click.option("--reason", help="Why (required); recorded in the audit trail.")
+@reason_option
 @click.option("--birth-date", metavar="YYYY-MM-DD", help="Corrected birth date.")
 @click.option("--sex", metavar="male|female", help="Corrected sex.")
 @click.option("--birth-place", metavar="CODE", help="Corrected place of birth registration.")
@@ -181,7 +181,7 @@ command.add_command(_lifecycle_command("deceased", "Record that the person died.
 def reestablish(
     *,
     pin: str,
-    reason: str | None,
+    reason: str,
     birth_date: str | None,
     sex: str | None,
     birth_place: str | None,
@@ -202,7 +202,7 @@ def reestablish(
             place_of_origin=person.place_of_origin,
             residence=person.residence,
         )
-        person = reestablish_pin(session, pin, facts, reason=reason or "", actor=actor)
+        person = reestablish_pin(session, pin, facts, reason=reason, actor=actor)
         record = person_record(session, person)
     emit({**record, "old_pin": pin}, as_json=as_json, text=f"PIN {pin} is cancelled; the new PIN is {record['pin']}.")
 

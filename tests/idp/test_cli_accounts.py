@@ -93,7 +93,9 @@ def test_suspend_restore_revoke_need_a_reason_and_follow_the_table(runner, sessi
     code = as_object(run(runner, "accounts", "open", pin, "--json"))["activation_code"]
     activate_account(session, pin, code, PASSWORD, hasher=hasher, policy=POLICY)
     session.commit()
-    assert run(runner, "accounts", "suspend", pin).exit_code == 2  # --reason is required
+    missing = run(runner, "accounts", "suspend", pin)  # --reason is required: refused, nothing changed
+    assert missing.exit_code == 1
+    assert "reason is required" in missing.stderr
     suspended = run(runner, "accounts", "suspend", pin, "--reason", "lost phone")
     assert suspended.exit_code == 0 and "is now suspended" in suspended.stdout
     with pytest.raises(CredentialRejected):

@@ -193,7 +193,7 @@ def test_list_and_show_make_a_suspended_client_visible(runner: FlaskCliRunner) -
 
 def test_suspend_and_restore_require_a_reason_and_are_audited(runner: FlaskCliRunner, session: Session) -> None:
     client_id = add(runner)["client_id"]
-    assert run(runner, "clients", "suspend", client_id).exit_code == 2  # --reason is required
+    assert_one_sentence_error(run(runner, "clients", "suspend", client_id), "reason is required")
     assert_one_sentence_error(run(runner, "clients", "suspend", client_id, "--reason", "  "), "reason is required")
     assert writes(session) == (1, 1)
     assert run(runner, "clients", "suspend", client_id, "--reason", "leak", "--actor", "admin:lan").exit_code == 0
