@@ -9,6 +9,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from identity import (
+    AccountStatus,
     account_record,
     change_account_status,
     get_account,
@@ -19,6 +20,7 @@ from identity import (
 
 from ..app import settings_of
 from ..db import session_factory
+from ..oidc.sessions import end_sessions_of_person
 from . import actor_option, emit, json_option, reason_option
 
 HANDOVER = (
@@ -101,7 +103,10 @@ def _status_command(name: str, help_text: str) -> click.Command:
     @with_appcontext
     def run(pin: str, reason: str, as_json: bool, actor: str) -> None:
         with unit_of_work(session_factory()) as session:
-            record = account_record(change_account_status(session, pin, name, reason=reason, actor=actor))
+            account = change_account_status(session, pin, name, reason=reason, actor=actor)
+            if account.status is not AccountStatus.ACTIVE:
+                end_sessions_of_person(session, account.person_id, reason=f"account {account.status.value}")
+            record = account_record(account)
         emit(record, as_json=as_json, text=f"E-ID account of {record['pin']} is now {record['status']}.")
 
     return click.command(name, help=help_text)(run)

@@ -12,6 +12,7 @@ from tqdm import tqdm
 
 from identity import (
     ImportSummary,
+    PersonStatus,
     bind_card,
     change_status,
     find_people,
@@ -27,6 +28,7 @@ from identity import (
 from identity.importer import DEFAULT_BATCH, check_file
 
 from ..db import session_factory
+from ..oidc.sessions import end_sessions_of_person
 from . import actor_option, emit, json_option, reason_option
 
 
@@ -155,6 +157,8 @@ def _lifecycle_command(name: str, help_text: str, *, with_death_date: bool = Fal
                 actor=actor,
                 died_on=parse_date(died_on, label="date of death") if died_on else None,
             )
+            if person.status is not PersonStatus.ACTIVE:
+                end_sessions_of_person(session, person.id, reason=f"identity {person.status.value}")
             record = person_record(session, person)
         emit(record, as_json=as_json, text=f"Identity {record['pin']} is now {record['status']}.")
 

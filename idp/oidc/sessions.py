@@ -113,10 +113,13 @@ def end_session(session: Session, row: SsoSession, *, reason: str) -> None:
     )
 
 
-def end_sessions_of_account(session: Session, account_id: int, *, reason: str) -> int:
-    """ASVS 7.4.2: all sessions end when an account is disabled."""
+def end_sessions_of_person(session: Session, person_id: int, *, reason: str) -> int:
+    """ASVS 7.4.2, SECURITY.md decision 7: every session (and so every grant) of the person's account ends
+    when the account or the identity stops being active, so a later restore revives none of them."""
     rows = session.scalars(
-        select(SsoSession).where(SsoSession.account_id == account_id, SsoSession.ended_at.is_(None))
+        select(SsoSession)
+        .join(Account, Account.id == SsoSession.account_id)
+        .where(Account.person_id == person_id, SsoSession.ended_at.is_(None))
     ).all()
     for row in rows:
         end_session(session, row, reason=reason)

@@ -8,6 +8,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from idp.cli import cli
+
 from .conftest import Citizen, Clock, Portal, csrf_token, make_citizen, query_of, register_portal
 from .flows import (
     change_account,
@@ -181,3 +183,16 @@ def test_the_signed_in_page_needs_a_session(client: FlaskClient, citizen: Citize
     assert response.headers["Location"].endswith("/login")
     sign_in_directly(client, citizen)
     assert client.get("/signed-in").status_code == 200
+
+
+def test_a_suspension_ends_sessions_and_tokens_even_unused_so_a_restore_revives_nothing(
+    client: FlaskClient, runner, portal: Portal, citizen: Citizen
+) -> None:
+    """SECURITY.md decision 7: ended at the suspension itself, not at the next use (registrar's CLI)."""
+    for area in ("accounts", "identity"):
+        body = tokens(client, portal, citizen, prompt="login")
+        for change in ("suspend", "restore"):
+            result = runner.invoke(cli, [area, change, citizen.pin, "--reason", "test: lost card"])
+            assert result.exit_code == 0, result.stderr
+        assert refresh(client, portal, body["refresh_token"]).get_json()["error"] == "invalid_grant"
+        assert not signed_in(client, portal)
