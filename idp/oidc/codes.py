@@ -7,8 +7,9 @@ A second use revokes every token the first use produced (RFC 9700 §4.2.4, ASVS 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, fields
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from identity.types import utcnow
@@ -18,26 +19,64 @@ from .models import AuthorizationCode, Grant
 from .opaque import digest
 
 
-def consume_code(session: Session, code: str, client_id: str) -> AuthorizationCode | None:
+@dataclass(frozen=True, slots=True)
+class ConsumedCode:
+    """A code's row as its one successful use returned it: what the exchange and the ID token read."""
+
+    id: int
+    account_id: int
+    session_id: int | None
+    redirect_uri: str
+    scope: str
+    nonce: str | None
+    code_challenge: str | None
+    code_challenge_method: str | None
+    #: The ``claims`` request parameter as JSON text, if any.
+    claims: str | None
+    auth_time: dt.datetime
+    acr: str
+    amr: str
+
+    def get_redirect_uri(self) -> str:
+        """Authlib compares it with the token request's redirect_uri (RFC 6749 §4.1.3)."""
+        return self.redirect_uri
+
+    def get_scope(self) -> str:
+        return self.scope
+
+
+_CODES = AuthorizationCode.__table__
+_NOW = bindparam("now", type_=_CODES.c.used_at.type)
+#: Built once; per request only the parameters change. The row comes back in the same round trip.
+_CONSUME = (
+    update(_CODES)
+    .where(
+        _CODES.c.code_hash == bindparam("presented_hash"),
+        _CODES.c.client_id == bindparam("presenting_client"),  # a code never works for another client (V1)
+        _CODES.c.used_at.is_(None),
+        _CODES.c.expires_at > _NOW,
+    )
+    .values(used_at=_NOW)
+    .returning(*(_CODES.c[field.name] for field in fields(ConsumedCode)))
+)
+_LINK = update(_CODES).where(_CODES.c.id == bindparam("code_id")).values(grant_id=bindparam("new_grant_id"))
+
+
+def consume_code(session: Session, code: str, client_id: str) -> ConsumedCode | None:
     """The code's row if this is its first use by its own client within its lifetime, else None."""
-    now = utcnow()
     code_hash = digest(code)
-    claimed = session.scalars(
-        update(AuthorizationCode)
-        .where(
-            AuthorizationCode.code_hash == code_hash,
-            AuthorizationCode.client_id == client_id,  # a code never works for another client (V1)
-            AuthorizationCode.used_at.is_(None),
-            AuthorizationCode.expires_at > now,
-        )
-        .values(used_at=now)
-        .returning(AuthorizationCode)  # the whole row in the same round trip
-        .execution_options(synchronize_session=False)
-    ).one_or_none()
+    claimed = session.execute(
+        _CONSUME, {"presented_hash": code_hash, "presenting_client": client_id, "now": utcnow()}
+    ).first()
     if claimed is not None:
-        return claimed
+        return ConsumedCode(*claimed)
     _revoke_if_replayed(session, code_hash)
     return None
+
+
+def link_grant(session: Session, code: ConsumedCode, grant_id: int) -> None:
+    """Record the grant a code was exchanged for, so that a replay of the code can revoke it."""
+    session.execute(_LINK, {"code_id": code.id, "new_grant_id": grant_id})
 
 
 def _revoke_if_replayed(session: Session, code_hash: str) -> None:

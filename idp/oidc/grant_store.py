@@ -9,18 +9,25 @@ from __future__ import annotations
 import datetime as dt
 import json
 import secrets
+from typing import TYPE_CHECKING
 
 from authlib.oauth2.rfc6749 import InvalidGrantError
-from sqlalchemy import update
+from sqlalchemy import and_, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from identity import audit
 from identity.authn import can_sign_in
-from identity.models import Account
+from identity.models import Account, AccountStatus, Person
 from identity.types import utcnow
+from identity.vocabulary import PersonStatus
 
-from .models import AuthorizationCode, Grant, SsoSession
-from .principal import Principal
+from .models import Grant, SsoSession
+from .principal import LiveGrant, Principal
+
+if TYPE_CHECKING:
+    from .codes import ConsumedCode
+
+_ACCOUNTS, _PERSONS, _GRANTS, _SSO = Account.__table__, Person.__table__, Grant.__table__, SsoSession.__table__
 
 
 def account_is_usable(account: Account | None) -> bool:
@@ -28,68 +35,109 @@ def account_is_usable(account: Account | None) -> bool:
     return account is not None and can_sign_in(account)
 
 
-def principal_from_code(session: Session, code: AuthorizationCode) -> Principal:
-    account = session.get(Account, code.account_id)
-    if not account_is_usable(account):
+#: ``account_is_usable`` as SQL over ``accounts`` joined with ``persons``: the same three conditions as
+#: ``identity.authn.can_sign_in`` (a test holds the two to the same answer for every status).
+USABLE_ACCOUNT = and_(
+    _ACCOUNTS.c.status == AccountStatus.ACTIVE,
+    _PERSONS.c.status == PersonStatus.ACTIVE,
+    _ACCOUNTS.c.password_hash.is_not(None),
+)
+
+
+# Statements are built once; per request only their parameters change (SQLAlchemy reuses the compiled form).
+_ACCOUNT_FACTS = (
+    _ACCOUNTS.c.person_id,
+    _ACCOUNTS.c.identity_level,
+    USABLE_ACCOUNT.label("usable"),
+)
+_OF_CODE = (
+    select(
+        *_ACCOUNT_FACTS,
+        select(_SSO.c.sid).where(_SSO.c.id == bindparam("session_id")).scalar_subquery().label("sid"),
+    )
+    .select_from(_ACCOUNTS.join(_PERSONS, _PERSONS.c.id == _ACCOUNTS.c.person_id))
+    .where(_ACCOUNTS.c.id == bindparam("account_id"))
+)
+_OF_GRANT = (
+    select(
+        *(_GRANTS.c[name] for name in ("id", "key", "scope", "expires_at", "account_id", "session_id", "claims")),
+        *(_GRANTS.c[name] for name in ("auth_time", "acr", "amr")),
+        *_ACCOUNT_FACTS,
+        select(_SSO.c.sid).where(_SSO.c.id == _GRANTS.c.session_id).scalar_subquery().label("sid"),
+    )
+    .select_from(
+        _GRANTS.outerjoin(_ACCOUNTS, _ACCOUNTS.c.id == _GRANTS.c.account_id).outerjoin(
+            _PERSONS, _PERSONS.c.id == _ACCOUNTS.c.person_id
+        )
+    )
+    .where(_GRANTS.c.id == bindparam("grant_id"))
+)
+_OPEN = insert(_GRANTS).returning(_GRANTS.c.id)
+
+
+def principal_from_code(session: Session, code: ConsumedCode) -> Principal:
+    """The citizen behind a code, with the ``sid`` of its SSO session: one query."""
+    row = session.execute(_OF_CODE, {"account_id": code.account_id, "session_id": code.session_id}).first()
+    if row is None or not row.usable:
         raise InvalidGrantError("The account behind this code can no longer sign in.")
-    assert account is not None
     return Principal(
-        account_id=account.id,
-        person_id=account.person_id,
-        identity_level=account.identity_level,
+        account_id=code.account_id,
+        person_id=row.person_id,
+        identity_level=row.identity_level,
         auth_time=code.auth_time,
         acr=code.acr,
         amr=tuple(code.amr.split()),
-        sid=_sid_of(session, code.session_id),
+        sid=row.sid,
         session_id=code.session_id,
         claims_request=json.loads(code.claims) if code.claims else None,
     )
 
 
-def principal_from_grant(session: Session, grant: Grant) -> Principal:
-    account = session.get(Account, grant.account_id) if grant.account_id else None
-    if not account_is_usable(account):
+def principal_from_grant(session: Session, grant_id: int) -> Principal:
+    """The citizen behind a grant being refreshed, with the grant itself: one query. An account that can
+    no longer sign in revokes the grant."""
+    row = session.execute(_OF_GRANT, {"grant_id": grant_id}).one()
+    if not row.usable:
+        grant = session.get(Grant, grant_id)
+        assert grant is not None
         revoke_grant(session, grant, reason="account no longer active", actor="system")
         raise InvalidGrantError("The account behind this token can no longer sign in.")
-    assert account is not None
-    assert grant.auth_time is not None
+    assert row.auth_time is not None
     return Principal(
-        account_id=account.id,
-        person_id=account.person_id,
-        identity_level=account.identity_level,
-        auth_time=grant.auth_time,
-        acr=grant.acr or "",
-        amr=tuple((grant.amr or "").split()),
-        sid=_sid_of(session, grant.session_id),
-        session_id=grant.session_id,
-        claims_request=json.loads(grant.claims) if grant.claims else None,
-        grant=grant,
+        account_id=row.account_id,
+        person_id=row.person_id,
+        identity_level=row.identity_level,
+        auth_time=row.auth_time,
+        acr=row.acr or "",
+        amr=tuple((row.amr or "").split()),
+        sid=row.sid,
+        session_id=row.session_id,
+        claims_request=json.loads(row.claims) if row.claims else None,
+        grant=LiveGrant(row.id, row.key, row.scope, row.expires_at),
     )
 
 
-def _sid_of(session: Session, session_id: int | None) -> str | None:
-    """The ``sid`` of the SSO session a code or grant came from, for the ID token (OIDC logout specs)."""
-    sso = session.get(SsoSession, session_id) if session_id is not None else None
-    return sso.sid if sso is not None else None
-
-
-def open_grant(session: Session, *, client_id: str, principal: Principal, scope: str, absolute_ttl: int) -> Grant:
+def open_grant(session: Session, *, client_id: str, principal: Principal, scope: str, absolute_ttl: int) -> LiveGrant:
     """A new token family for one code exchange; it can never outlive ``absolute_ttl`` seconds."""
     now = utcnow()
-    grant = Grant(
-        key=secrets.token_urlsafe(16),
-        client_id=client_id,
-        account_id=principal.account_id,
-        session_id=principal.session_id,
-        scope=scope,
-        claims=json.dumps(principal.claims_request) if principal.claims_request else None,
-        auth_time=principal.auth_time,
-        acr=principal.acr,
-        amr=" ".join(principal.amr),
-        expires_at=now + dt.timedelta(seconds=absolute_ttl),
-    )
-    session.add(grant)
-    session.flush()
+    key, expires_at = secrets.token_urlsafe(16), now + dt.timedelta(seconds=absolute_ttl)
+    grant_id = session.execute(
+        _OPEN,
+        {
+            "key": key,
+            "client_id": client_id,
+            "account_id": principal.account_id,
+            "session_id": principal.session_id,
+            "scope": scope,
+            "claims": json.dumps(principal.claims_request) if principal.claims_request else None,
+            "auth_time": principal.auth_time,
+            "acr": principal.acr,
+            "amr": " ".join(principal.amr),
+            "created_at": now,
+            "expires_at": expires_at,
+        },
+    ).scalar_one()
+    grant = LiveGrant(grant_id, key, scope, expires_at)
     principal.grant = grant
     return grant
 

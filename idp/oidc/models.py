@@ -65,13 +65,6 @@ class AuthorizationCode(Base):
     #: The grant the code was exchanged for; a replayed code revokes it (RFC 9700 §4.2.4).
     grant_id: Mapped[int | None] = mapped_column(ForeignKey("grants.id"))
 
-    def get_redirect_uri(self) -> str:
-        """Authlib compares it with the token request's redirect_uri (RFC 6749 §4.1.3)."""
-        return self.redirect_uri
-
-    def get_scope(self) -> str:
-        return self.scope
-
 
 class Grant(Base):
     """One authorization of one client, and every token issued under it (a refresh-token family).

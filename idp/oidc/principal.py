@@ -6,7 +6,16 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from .models import Grant
+
+@dataclass(frozen=True, slots=True)
+class LiveGrant:
+    """The grant (token family) a token response is issued under: its key goes into the access token
+    (``gid``), its id and absolute expiry bound the refresh token."""
+
+    id: int
+    key: str
+    scope: str
+    expires_at: dt.datetime
 
 
 @dataclass(slots=True)
@@ -26,7 +35,7 @@ class Principal:
     sid: str | None
     session_id: int | None
     claims_request: dict[str, Any] | None = None
-    grant: Grant | None = None
+    grant: LiveGrant | None = None
     refresh_token: str | None = None
     refresh_token_exists: bool = False
 

@@ -18,7 +18,7 @@ import hmac
 from dataclasses import dataclass
 
 from authlib.oauth2.rfc6749 import InvalidGrantError
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from identity.types import utcnow
@@ -26,13 +26,14 @@ from identity.types import utcnow
 from .grant_store import revoke_grant
 from .models import Grant, RefreshToken
 from .opaque import digest
+from .principal import LiveGrant
 
 
 @dataclass(frozen=True, slots=True)
 class Rotation:
     """The outcome of presenting a refresh token: its grant, and the child to hand out."""
 
-    grant: Grant
+    grant_id: int
     parent_id: int
     child: str
     #: True in the grace window: the child was already issued to a parallel request.
@@ -44,38 +45,40 @@ def child_of(parent: str, key: bytes) -> str:
     return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
 
 
+_TOKENS, _GRANTS = RefreshToken.__table__, Grant.__table__
+_NOW = bindparam("now", type_=_TOKENS.c.used_at.type)
+#: Built once; per request only the parameters change. Correlated: only the presented token's own grant
+#: is checked. (An IN over the client's live grants made SQLite list every one of them, thousands for a
+#: busy portal, on every refresh.)
+_ROTATE = (
+    update(_TOKENS)
+    .where(
+        _TOKENS.c.token_hash == bindparam("presented_hash"),
+        _TOKENS.c.used_at.is_(None),
+        _TOKENS.c.expires_at > _NOW,
+        select(_GRANTS.c.id)
+        .where(
+            _GRANTS.c.id == _TOKENS.c.grant_id,
+            _GRANTS.c.client_id == bindparam("presenting_client"),
+            _GRANTS.c.revoked_at.is_(None),
+            _GRANTS.c.expires_at > _NOW,
+        )
+        .exists(),
+    )
+    .values(used_at=_NOW)
+    .returning(_TOKENS.c.id, _TOKENS.c.grant_id)
+)
+
+
 def rotate(session: Session, presented: str, client_id: str, *, key: bytes, grace_seconds: int) -> Rotation:
     """Consume a refresh token or raise InvalidGrantError (revoking the family on reuse)."""
     now = utcnow()
     token_hash = digest(presented)
-    # Correlated: only the presented token's own grant is checked. (An IN over the client's live grants
-    # made SQLite list every one of them, thousands for a busy portal, on every refresh.)
-    live_grant = (
-        select(Grant.id)
-        .where(
-            Grant.id == RefreshToken.grant_id,
-            Grant.client_id == client_id,
-            Grant.revoked_at.is_(None),
-            Grant.expires_at > now,
-        )
-        .exists()
-    )
     claimed = session.execute(
-        update(RefreshToken)
-        .where(
-            RefreshToken.token_hash == token_hash,
-            RefreshToken.used_at.is_(None),
-            RefreshToken.expires_at > now,
-            live_grant,
-        )
-        .values(used_at=now)
-        .returning(RefreshToken.id, RefreshToken.grant_id)
-        .execution_options(synchronize_session=False)
+        _ROTATE, {"presented_hash": token_hash, "presenting_client": client_id, "now": now}
     ).first()
     if claimed is not None:
-        grant = session.get(Grant, claimed.grant_id)
-        assert grant is not None
-        return Rotation(grant, claimed.id, child_of(presented, key), child_exists=False)
+        return Rotation(claimed.grant_id, claimed.id, child_of(presented, key), child_exists=False)
     return _refused_or_parallel(
         session, presented, token_hash, client_id, key=key, grace_seconds=grace_seconds, now=now
     )
@@ -106,7 +109,7 @@ def _refused_or_parallel(
         raise InvalidGrantError("The refresh token has expired.")
     child = child_of(presented, key)
     if now - token.used_at <= dt.timedelta(seconds=grace_seconds) and _exists(session, child):
-        return Rotation(grant, token.id, child, child_exists=True)
+        return Rotation(grant.id, token.id, child, child_exists=True)
     revoke_grant(session, grant, reason="refresh token reused", actor="system")
     raise InvalidGrantError("The refresh token was already used; its whole family is now revoked.")
 
@@ -124,18 +127,22 @@ def _exists(session: Session, token: str) -> bool:
     return session.scalar(select(RefreshToken.id).where(RefreshToken.token_hash == digest(token))) is not None
 
 
+_STORE = insert(RefreshToken.__table__)
+
+
 def store_refresh_token(
-    session: Session, token: str, grant: Grant, *, parent_id: int | None, idle_seconds: int
-) -> RefreshToken:
+    session: Session, token: str, grant: LiveGrant, *, parent_id: int | None, idle_seconds: int
+) -> None:
     """Persist a new refresh token's hash; its idle expiry never passes the grant's absolute expiry."""
     now = utcnow()
-    row = RefreshToken(
-        token_hash=digest(token),
-        grant_id=grant.id,
-        parent_id=parent_id,
-        issued_at=now,
-        expires_at=min(now + dt.timedelta(seconds=idle_seconds), grant.expires_at),
+    session.execute(
+        _STORE,
+        {
+            "token_hash": digest(token),
+            "grant_id": grant.id,
+            "parent_id": parent_id,
+            "issued_at": now,
+            "expires_at": min(now + dt.timedelta(seconds=idle_seconds), grant.expires_at),
+            "used_at": None,
+        },
     )
-    session.add(row)
-    session.flush()
-    return row

@@ -21,22 +21,15 @@ from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
 from identity.claims import claim_values
-from identity.models import Account, AccountStatus, CitizenCard, Person
+from identity.models import Account, CitizenCard, Person
 from identity.types import utcnow
-from identity.vocabulary import CardStatus, PersonStatus
+from identity.vocabulary import CardStatus
 
+from .grant_store import USABLE_ACCOUNT
 from .models import Grant, RevokedAccessToken
 
 _GRANTS, _ACCOUNTS, _PERSONS, _CARDS = Grant.__table__, Account.__table__, Person.__table__, CitizenCard.__table__
 _REVOKED = RevokedAccessToken.__table__
-
-#: ``identity.authn.can_sign_in`` as SQL over ``accounts`` joined with ``persons`` (a test holds the two
-#: to the same answers for every status).
-USABLE_ACCOUNT = and_(
-    _ACCOUNTS.c.status == AccountStatus.ACTIVE,
-    _PERSONS.c.status == PersonStatus.ACTIVE,
-    _ACCOUNTS.c.password_hash.is_not(None),
-)
 
 _PERSON_COLUMNS = ("full_name", "family_name", "middle_name", "given_name", "birth_date", "sex", "pin")
 _PERSON_COLUMNS += ("nationality", "residence", "updated_at")

@@ -13,7 +13,7 @@ from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6749.hooks import hooked
 
 from ...db import db_session
-from ..codes import code_expiry, consume_code
+from ..codes import ConsumedCode, code_expiry, consume_code, link_grant
 from ..grant_store import open_grant, principal_from_code
 from ..models import AuthorizationCode
 from ..opaque import digest, new_secret
@@ -50,14 +50,14 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
             )
         )
 
-    def query_authorization_code(self, code: str, client: Any) -> AuthorizationCode | None:
+    def query_authorization_code(self, code: str, client: Any) -> ConsumedCode | None:
         """Consume the code atomically; a replay revokes what its first use produced."""
         return consume_code(db_session(), code, client.client_id)
 
-    def delete_authorization_code(self, authorization_code: AuthorizationCode) -> None:
+    def delete_authorization_code(self, authorization_code: ConsumedCode) -> None:
         """Used codes are kept (marked used), so that a replay can be recognised and punished."""
 
-    def authenticate_user(self, authorization_code: AuthorizationCode) -> Principal:
+    def authenticate_user(self, authorization_code: ConsumedCode) -> Principal:
         return principal_from_code(db_session(), authorization_code)
 
     @hooked
@@ -80,5 +80,5 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
             principal.refresh_token = new_secret()
         token = self.generate_token(user=principal, scope=code.scope, include_refresh_token=with_refresh)
         self.save_token(token)
-        code.grant_id = grant.id
+        link_grant(session, code, grant.id)
         return 200, token, self.TOKEN_RESPONSE_HEADER

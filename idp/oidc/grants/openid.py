@@ -21,6 +21,7 @@ from keys import sign_jwt
 
 from ...db import db_session
 from ..claims import release
+from ..codes import ConsumedCode
 from ..models import AuthorizationCode
 from ..principal import Principal
 
@@ -76,7 +77,7 @@ class IdTokenExtension:
             "amr": list(principal.amr),
         }
         code = getattr(grant.request, "authorization_code", None)
-        if isinstance(code, AuthorizationCode) and code.nonce:
+        if isinstance(code, ConsumedCode) and code.nonce:
             claims["nonce"] = code.nonce
         if principal.sid:
             claims["sid"] = principal.sid

@@ -44,11 +44,12 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
     @hooked
     def create_token_response(self) -> tuple[int, dict[str, Any], list[tuple[str, str]]]:
         rotation: Rotation = self.request.refresh_token
-        principal = principal_from_grant(db_session(), rotation.grant)
+        principal = principal_from_grant(db_session(), rotation.grant_id)
         principal.refresh_token = rotation.child
         principal.refresh_token_exists = rotation.child_exists
         self.request.user = principal
-        scope = self.request.payload.scope or rotation.grant.scope
+        assert principal.grant is not None
+        scope = self.request.payload.scope or principal.grant.scope
         token = self.generate_token(user=principal, scope=scope, include_refresh_token=True)
         self.save_token(token)
         return 200, token, self.TOKEN_RESPONSE_HEADER

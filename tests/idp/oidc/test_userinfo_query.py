@@ -16,7 +16,7 @@ from identity.claims import person_claim_values
 from identity.models import Account, AccountStatus, Person
 from identity.vocabulary import PersonStatus
 from idp.db import session_factory
-from idp.oidc.userinfo_query import USABLE_ACCOUNT
+from idp.oidc.grant_store import USABLE_ACCOUNT
 
 from .conftest import Citizen, make_citizen, register_portal
 from .flows import tokens, userinfo
