@@ -36,6 +36,12 @@ def db_session() -> Session:
     return session
 
 
+def open_db_session() -> Session | None:
+    """The current request's session if it has one; None when the request never needed the database."""
+    session: Session | None = g.get("db_session")
+    return session
+
+
 def _close_session(_exc: BaseException | None) -> None:
     session = g.pop("db_session", None)
     if session is not None:

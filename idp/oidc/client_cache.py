@@ -54,12 +54,19 @@ class ActiveClients:
         with _ALL_LOCK:
             _ALL.add(self)
 
+    def cached(self, client_id: str) -> Client | None:
+        """The active client from the cache if its entry is younger than ``ttl``; None otherwise."""
+        entry = self._entries.get(client_id)
+        if entry is not None and 0 <= self._clock() - entry.loaded_at < self._ttl:
+            return entry.client
+        return None
+
     def get(self, session: Session, client_id: str) -> Client | None:
         """The active client with this id (None if unknown or suspended); *session* reads it on a miss."""
+        cached = self.cached(client_id)
+        if cached is not None:
+            return cached
         now = self._clock()
-        entry = self._entries.get(client_id)
-        if entry is not None and 0 <= now - entry.loaded_at < self._ttl:
-            return entry.client
         client = find_active_client(session, client_id)
         if client is None:
             self._entries.pop(client_id, None)

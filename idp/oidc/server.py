@@ -56,8 +56,9 @@ class Provider(AuthorizationServer):
     def query_client(self, client_id: str) -> Any:
         """Only active clients exist for the protocol: a suspended one gets no code and no token.
 
-        Read through the short-lived in-process cache (client_cache.py, ``IDP_CLIENT_CACHE_TTL``)."""
-        return self.clients.get(db_session(), client_id)
+        Read through the short-lived in-process cache (client_cache.py, ``IDP_CLIENT_CACHE_TTL``); the
+        request's database session is opened only on a miss."""
+        return self.clients.cached(client_id) or self.clients.get(db_session(), client_id)
 
     def save_token(self, token: dict[str, Any], request: Any) -> None:
         """Only refresh tokens are stored (as hashes); access tokens are self-contained JWTs."""

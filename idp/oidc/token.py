@@ -10,7 +10,7 @@ from authlib.oauth2.base import invalid_error_characters
 from authlib.oauth2.rfc6749 import InvalidRequestError
 from flask import Blueprint, Response, current_app, request
 
-from ..db import db_session
+from ..db import open_db_session
 
 bp = Blueprint("token", __name__)
 
@@ -25,5 +25,7 @@ def token() -> Response:
         error = InvalidRequestError(f"The parameter{named} is repeated.")
         return server.handle_error_response(server.create_oauth2_request(None), error)  # type: ignore[no-any-return]
     response: Response = server.create_token_response()
-    db_session().commit()
+    session = open_db_session()  # none for a client_credentials grant of a cached client
+    if session is not None:
+        session.commit()
     return response
