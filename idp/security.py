@@ -11,7 +11,8 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Request, Response
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
 from flask_wtf import CSRFProtect
 
 from .config import Settings
@@ -24,7 +25,38 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
+#: Set on every response that does not set its own (``Cache-Control: no-store`` is added to HTML only).
+_DEFAULT_HEADERS = (
+    ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "no-referrer"),
+    ("X-Frame-Options", "DENY"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+)
+_HSTS = ("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+
+
+class FlowCookieSessions(SecureCookieSessionInterface):
+    """Flask's signed cookie session, with its work skipped where there is nothing to do.
+
+    API requests (token, userinfo, …) carry no flow cookie and never touch the session: Flask would
+    still build the cookie signer on the way in and read seven cookie settings on the way out. Both
+    answers stay exactly Flask's: a new empty session in, no cookie and no ``Vary`` out.
+    """
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        if not session and not session.modified and not session.accessed:
+            return
+        super().save_session(app, session, response)
+
+
 def setup_security(app: Flask, settings: Settings) -> None:
+    app.session_interface = FlowCookieSessions()
     app.config.update(
         SESSION_COOKIE_NAME="__Host-idp_flow" if settings.is_production else "idp_flow",
         SESSION_COOKIE_SECURE=settings.is_production,
@@ -36,16 +68,14 @@ def setup_security(app: Flask, settings: Settings) -> None:
     )
     csrf.init_app(app)
 
+    defaults = _DEFAULT_HEADERS + ((_HSTS,) if settings.is_production else ())
+
     @app.after_request
     def _headers(response: Response) -> Response:
+        """``setdefault`` for each default header, reading the response's header names once."""
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("Referrer-Policy", "no-referrer")
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        if response.mimetype == "text/html":
-            headers.setdefault("Cache-Control", "no-store")
-        if settings.is_production:
-            headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        present = {name.lower() for name, _ in headers.items()}
+        headers.extend([(name, value) for name, value in defaults if name.lower() not in present])
+        if response.mimetype == "text/html" and "cache-control" not in present:
+            headers["Cache-Control"] = "no-store"
         return response

@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from .conftest import Citizen, Portal, register_portal
-from .flows import post_as, sign_in_directly, start
+from .flows import post_as, refresh, sign_in_directly, start, tokens, userinfo
 
 
 def responses(client: FlaskClient, portal: Portal, third_party: Portal, citizen: Citizen) -> dict[str, TestResponse]:
@@ -121,3 +121,22 @@ def test_the_debugger_is_never_on(app: Flask, production_app: Flask) -> None:
     """ASVS 13.4.2."""
     assert not app.debug
     assert not production_app.debug
+
+
+def test_api_answers_set_no_cookie(app: Flask, client: FlaskClient, portal: Portal, citizen: Citizen) -> None:
+    """Portals' back-ends get no flow cookie and no ``Vary: Cookie`` from the token, userinfo,
+    introspection and revocation endpoints; the sign-in pages still set theirs."""
+    body = tokens(client, portal, citizen)
+    api = app.test_client()
+    answers = {
+        "refresh": refresh(api, portal, body["refresh_token"]),
+        "userinfo": userinfo(api, body["access_token"]),
+        "introspection": post_as(api, portal, "/introspect", token=body["access_token"]),
+        "revocation": post_as(api, portal, "/revoke", token=body["access_token"]),
+        "token error": api.post("/token", data={"grant_type": "authorization_code"}),
+    }
+    for name, response in answers.items():
+        assert response.status_code in {200, 401}, name
+        assert "Set-Cookie" not in response.headers, name
+        assert "Cookie" not in response.headers.get("Vary", ""), name
+    assert "Set-Cookie" in app.test_client().get("/login").headers
