@@ -59,7 +59,6 @@ _CONSUME = (
     .values(used_at=_NOW)
     .returning(*(_CODES.c[field.name] for field in fields(ConsumedCode)))
 )
-_LINK = update(_CODES).where(_CODES.c.id == bindparam("code_id")).values(grant_id=bindparam("new_grant_id"))
 
 
 def consume_code(session: Session, code: str, client_id: str) -> ConsumedCode | None:
@@ -72,11 +71,6 @@ def consume_code(session: Session, code: str, client_id: str) -> ConsumedCode | 
         return ConsumedCode(*claimed)
     _revoke_if_replayed(session, code_hash)
     return None
-
-
-def link_grant(session: Session, code: ConsumedCode, grant_id: int) -> None:
-    """Record the grant a code was exchanged for, so that a replay of the code can revoke it."""
-    session.execute(_LINK, {"code_id": code.id, "new_grant_id": grant_id})
 
 
 def _revoke_if_replayed(session: Session, code_hash: str) -> None:

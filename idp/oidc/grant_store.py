@@ -6,13 +6,11 @@ Every token-issuing path re-checks that the account and the person behind it are
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import secrets
 from typing import TYPE_CHECKING
 
 from authlib.oauth2.rfc6749 import InvalidGrantError
-from sqlalchemy import and_, bindparam, insert, select, update
+from sqlalchemy import and_, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from identity import audit
@@ -72,7 +70,6 @@ _OF_GRANT = (
     )
     .where(_GRANTS.c.id == bindparam("grant_id"))
 )
-_OPEN = insert(_GRANTS).returning(_GRANTS.c.id)
 
 
 def principal_from_code(session: Session, code: ConsumedCode) -> Principal:
@@ -115,31 +112,6 @@ def principal_from_grant(session: Session, grant_id: int) -> Principal:
         claims_request=json.loads(row.claims) if row.claims else None,
         grant=LiveGrant(row.id, row.key, row.scope, row.expires_at),
     )
-
-
-def open_grant(session: Session, *, client_id: str, principal: Principal, scope: str, absolute_ttl: int) -> LiveGrant:
-    """A new token family for one code exchange; it can never outlive ``absolute_ttl`` seconds."""
-    now = utcnow()
-    key, expires_at = secrets.token_urlsafe(16), now + dt.timedelta(seconds=absolute_ttl)
-    grant_id = session.execute(
-        _OPEN,
-        {
-            "key": key,
-            "client_id": client_id,
-            "account_id": principal.account_id,
-            "session_id": principal.session_id,
-            "scope": scope,
-            "claims": json.dumps(principal.claims_request) if principal.claims_request else None,
-            "auth_time": principal.auth_time,
-            "acr": principal.acr,
-            "amr": " ".join(principal.amr),
-            "created_at": now,
-            "expires_at": expires_at,
-        },
-    ).scalar_one()
-    grant = LiveGrant(grant_id, key, scope, expires_at)
-    principal.grant = grant
-    return grant
 
 
 def revoke_grant(session: Session, grant: Grant, *, reason: str, actor: str) -> None:

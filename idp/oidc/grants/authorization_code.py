@@ -13,8 +13,9 @@ from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6749.hooks import hooked
 
 from ...db import db_session
-from ..codes import ConsumedCode, code_expiry, consume_code, link_grant
-from ..grant_store import open_grant, principal_from_code
+from ..codes import ConsumedCode, code_expiry, consume_code
+from ..exchange import open_grant
+from ..grant_store import principal_from_code
 from ..models import AuthorizationCode
 from ..opaque import digest, new_secret
 from ..principal import Principal
@@ -62,23 +63,23 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
 
     @hooked
     def create_token_response(self) -> tuple[int, dict[str, Any], list[tuple[str, str]]]:
-        """Open a grant for this exchange, then issue tokens under it."""
+        """Open a grant for this exchange (with its first refresh token), then issue tokens under it."""
         client, code = self.request.client, self.request.authorization_code
         principal = self.authenticate_user(code)
         self.request.user = principal
-        session = db_session()
-        settings = self.server.settings
-        grant = open_grant(
-            session,
-            client_id=client.client_id,
-            principal=principal,
-            scope=code.scope,
-            absolute_ttl=settings.refresh_token_absolute_ttl,
-        )
         with_refresh = client.check_grant_type("refresh_token")
         if with_refresh:
             principal.refresh_token = new_secret()
+            principal.refresh_token_exists = True  # stored with the grant: save_token has nothing to add
+        settings = self.server.settings
+        open_grant(
+            db_session(),
+            code,
+            principal,
+            client_id=client.client_id,
+            refresh_token=principal.refresh_token,
+            absolute_ttl=settings.refresh_token_absolute_ttl,
+            idle_ttl=settings.refresh_token_idle_ttl,
+        )
         token = self.generate_token(user=principal, scope=code.scope, include_refresh_token=with_refresh)
-        self.save_token(token)
-        link_grant(session, code, grant.id)
         return 200, token, self.TOKEN_RESPONSE_HEADER
