@@ -12,9 +12,10 @@ from dataclasses import dataclass, fields
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
+from identity.db import is_postgresql
 from identity.types import utcnow
 
-from .grant_store import revoke_grant
+from .grant_store import AccountFacts, account_facts, revoke_grant
 from .models import AuthorizationCode, Grant
 from .opaque import digest
 
@@ -36,6 +37,8 @@ class ConsumedCode:
     auth_time: dt.datetime
     acr: str
     amr: str
+    #: Returned with the row where the database can (PostgreSQL); read separately otherwise.
+    account: AccountFacts | None = None
 
     def get_redirect_uri(self) -> str:
         """Authlib compares it with the token request's redirect_uri (RFC 6749 §4.1.3)."""
@@ -57,17 +60,25 @@ _CONSUME = (
         _CODES.c.expires_at > _NOW,
     )
     .values(used_at=_NOW)
-    .returning(*(_CODES.c[field.name] for field in fields(ConsumedCode)))
+    .returning(*(_CODES.c[field.name] for field in fields(ConsumedCode) if field.name != "account"))
 )
+#: On PostgreSQL the account's facts come back too, as scalar subqueries in RETURNING: one round trip
+#: fewer. (SQLite would take them as well, but SQLAlchemy writes RETURNING there without table names,
+#: which makes the subqueries' joins ambiguous.)
+_CONSUME_WITH_FACTS = _CONSUME.returning(*account_facts(_CODES.c.account_id, _CODES.c.session_id))
 
 
 def consume_code(session: Session, code: str, client_id: str) -> ConsumedCode | None:
     """The code's row if this is its first use by its own client within its lifetime, else None."""
     code_hash = digest(code)
+    on_postgresql = is_postgresql(session)
     claimed = session.execute(
-        _CONSUME, {"presented_hash": code_hash, "presenting_client": client_id, "now": utcnow()}
+        _CONSUME_WITH_FACTS if on_postgresql else _CONSUME,
+        {"presented_hash": code_hash, "presenting_client": client_id, "now": utcnow()},
     ).first()
     if claimed is not None:
+        if on_postgresql:
+            return ConsumedCode(*claimed[:-3], account=AccountFacts(*claimed[-3:]))
         return ConsumedCode(*claimed)
     _revoke_if_replayed(session, code_hash)
     return None

@@ -7,10 +7,11 @@ Every token-issuing path re-checks that the account and the person behind it are
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from authlib.oauth2.rfc6749 import InvalidGrantError
-from sqlalchemy import and_, bindparam, select, update
+from sqlalchemy import ColumnElement, Label, and_, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from identity import audit
@@ -42,49 +43,59 @@ USABLE_ACCOUNT = and_(
 )
 
 
-# Statements are built once; per request only their parameters change (SQLAlchemy reuses the compiled form).
-_ACCOUNT_FACTS = (
-    _ACCOUNTS.c.person_id,
-    _ACCOUNTS.c.identity_level,
-    USABLE_ACCOUNT.label("usable"),
-)
-_OF_CODE = (
-    select(
-        *_ACCOUNT_FACTS,
-        select(_SSO.c.sid).where(_SSO.c.id == bindparam("session_id")).scalar_subquery().label("sid"),
+@dataclass(frozen=True, slots=True)
+class AccountFacts:
+    """What a token response needs of the account behind a code or grant."""
+
+    #: The account's person, or None when the account can no longer sign in (``USABLE_ACCOUNT``).
+    usable_person_id: int | None
+    identity_level: int | None
+    #: The ``sid`` of the SSO session the code or grant came from, for the ID token.
+    sid: str | None
+
+
+def account_facts(account_id: ColumnElement[Any], session_id: ColumnElement[Any]) -> tuple[Label[Any], ...]:
+    """:class:`AccountFacts` as three scalar subqueries (primary-key lookups), for the statement that
+    reads or consumes the code or grant itself: no round trip of their own."""
+    usable = (
+        select(_ACCOUNTS.c.person_id)
+        .join(_PERSONS, _PERSONS.c.id == _ACCOUNTS.c.person_id)
+        .where(_ACCOUNTS.c.id == account_id, USABLE_ACCOUNT)
     )
-    .select_from(_ACCOUNTS.join(_PERSONS, _PERSONS.c.id == _ACCOUNTS.c.person_id))
-    .where(_ACCOUNTS.c.id == bindparam("account_id"))
-)
-_OF_GRANT = (
-    select(
-        *(_GRANTS.c[name] for name in ("id", "key", "scope", "expires_at", "account_id", "session_id", "claims")),
-        *(_GRANTS.c[name] for name in ("auth_time", "acr", "amr")),
-        *_ACCOUNT_FACTS,
-        select(_SSO.c.sid).where(_SSO.c.id == _GRANTS.c.session_id).scalar_subquery().label("sid"),
+    level = select(_ACCOUNTS.c.identity_level).where(_ACCOUNTS.c.id == account_id)
+    sid = select(_SSO.c.sid).where(_SSO.c.id == session_id)
+    return (
+        usable.scalar_subquery().label("usable_person_id"),
+        level.scalar_subquery().label("identity_level"),
+        sid.scalar_subquery().label("sid"),
     )
-    .select_from(
-        _GRANTS.outerjoin(_ACCOUNTS, _ACCOUNTS.c.id == _GRANTS.c.account_id).outerjoin(
-            _PERSONS, _PERSONS.c.id == _ACCOUNTS.c.person_id
-        )
-    )
-    .where(_GRANTS.c.id == bindparam("grant_id"))
-)
+
+
+# Built once; per request only the parameters change (SQLAlchemy reuses the compiled form).
+_FACTS = select(*account_facts(bindparam("account_id"), bindparam("session_id")))
+_OF_GRANT = select(
+    *(_GRANTS.c[name] for name in ("id", "key", "scope", "expires_at", "account_id", "session_id", "claims")),
+    *(_GRANTS.c[name] for name in ("auth_time", "acr", "amr")),
+    *account_facts(_GRANTS.c.account_id, _GRANTS.c.session_id),
+).where(_GRANTS.c.id == bindparam("grant_id"))
 
 
 def principal_from_code(session: Session, code: ConsumedCode) -> Principal:
-    """The citizen behind a code, with the ``sid`` of its SSO session: one query."""
-    row = session.execute(_OF_CODE, {"account_id": code.account_id, "session_id": code.session_id}).first()
-    if row is None or not row.usable:
+    """The citizen behind a consumed code: its account's facts as the consuming statement returned them
+    (PostgreSQL), or read now in one query (SQLite)."""
+    facts = code.account or AccountFacts(
+        *session.execute(_FACTS, {"account_id": code.account_id, "session_id": code.session_id}).one()
+    )
+    if facts.usable_person_id is None or facts.identity_level is None:
         raise InvalidGrantError("The account behind this code can no longer sign in.")
     return Principal(
         account_id=code.account_id,
-        person_id=row.person_id,
-        identity_level=row.identity_level,
+        person_id=facts.usable_person_id,
+        identity_level=facts.identity_level,
         auth_time=code.auth_time,
         acr=code.acr,
         amr=tuple(code.amr.split()),
-        sid=row.sid,
+        sid=facts.sid,
         session_id=code.session_id,
         claims_request=json.loads(code.claims) if code.claims else None,
     )
@@ -94,7 +105,7 @@ def principal_from_grant(session: Session, grant_id: int) -> Principal:
     """The citizen behind a grant being refreshed, with the grant itself: one query. An account that can
     no longer sign in revokes the grant."""
     row = session.execute(_OF_GRANT, {"grant_id": grant_id}).one()
-    if not row.usable:
+    if row.usable_person_id is None:
         grant = session.get(Grant, grant_id)
         assert grant is not None
         revoke_grant(session, grant, reason="account no longer active", actor="system")
@@ -102,7 +113,7 @@ def principal_from_grant(session: Session, grant_id: int) -> Principal:
     assert row.auth_time is not None
     return Principal(
         account_id=row.account_id,
-        person_id=row.person_id,
+        person_id=row.usable_person_id,
         identity_level=row.identity_level,
         auth_time=row.auth_time,
         acr=row.acr or "",
