@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from authlib.oauth2.rfc6749 import InvalidGrantError
 from sqlalchemy import ColumnElement, Label, and_, bindparam, select, update
+from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
 from identity import audit
@@ -73,11 +74,13 @@ def account_facts(account_id: ColumnElement[Any], session_id: ColumnElement[Any]
 
 # Built once; per request only the parameters change (SQLAlchemy reuses the compiled form).
 _FACTS = select(*account_facts(bindparam("account_id"), bindparam("session_id")))
-_OF_GRANT = select(
+#: What a refresh reads of its grant: the grant's columns and its account's facts (``principal_from_grant``).
+GRANT_AND_FACTS = (
     *(_GRANTS.c[name] for name in ("id", "key", "scope", "expires_at", "account_id", "session_id", "claims")),
     *(_GRANTS.c[name] for name in ("auth_time", "acr", "amr")),
     *account_facts(_GRANTS.c.account_id, _GRANTS.c.session_id),
-).where(_GRANTS.c.id == bindparam("grant_id"))
+)
+_OF_GRANT = select(*GRANT_AND_FACTS).where(_GRANTS.c.id == bindparam("grant_id"))
 
 
 def principal_from_code(session: Session, code: ConsumedCode) -> Principal:
@@ -101,10 +104,11 @@ def principal_from_code(session: Session, code: ConsumedCode) -> Principal:
     )
 
 
-def principal_from_grant(session: Session, grant_id: int) -> Principal:
-    """The citizen behind a grant being refreshed, with the grant itself: one query. An account that can
-    no longer sign in revokes the grant."""
-    row = session.execute(_OF_GRANT, {"grant_id": grant_id}).one()
+def principal_from_grant(session: Session, grant_id: int, row: Row[Any] | None = None) -> Principal:
+    """The citizen behind a grant being refreshed, with the grant itself: from *row* (``GRANT_AND_FACTS``,
+    as the rotating statement returned it) or one query. An account that can no longer sign in revokes
+    the grant."""
+    row = row or session.execute(_OF_GRANT, {"grant_id": grant_id}).one()
     if row.usable_person_id is None:
         grant = session.get(Grant, grant_id)
         assert grant is not None

@@ -39,12 +39,13 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
             client.client_id,
             key=self.server.refresh_child_key,
             grace_seconds=self.server.settings.refresh_reuse_grace,
+            idle_seconds=self.server.settings.refresh_token_idle_ttl,
         )
 
     @hooked
     def create_token_response(self) -> tuple[int, dict[str, Any], list[tuple[str, str]]]:
         rotation: Rotation = self.request.refresh_token
-        principal = principal_from_grant(db_session(), rotation.grant_id)
+        principal = principal_from_grant(db_session(), rotation.grant_id, rotation.grant)
         principal.refresh_token = rotation.child
         principal.refresh_token_exists = rotation.child_exists
         self.request.user = principal

@@ -9,6 +9,12 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select, update
+
+from identity.models import Account
+from idp.db import session_factory
+from idp.oidc.models import Grant, RefreshToken
+from idp.oidc.opaque import digest
 
 from .conftest import Citizen, Clock, Portal, register_portal
 from .flows import (
@@ -209,6 +215,30 @@ def test_restoring_an_account_does_not_revive_its_old_refresh_tokens(
     refused(client, portal, first["refresh_token"])
     change_account(app, citizen, "restore")
     refused(client, portal, first["refresh_token"])
+
+
+def test_an_account_that_cannot_sign_in_gets_no_child_and_loses_its_family(
+    app: Flask, client: FlaskClient, portal: Portal, citizen: Citizen
+) -> None:
+    """Every token-issuing path checks the identity itself (V4), not only the revocations its lifecycle
+    made: an account without a password (changed behind the lifecycle's back) is refused at refresh,
+    its family revoked, and no child token stored."""
+    first = tokens(client, portal, citizen)
+    with session_factory(app)() as session:
+        session.execute(
+            update(Account)
+            .where(Account.person_id == citizen.person_id)
+            .values(password_hash=None)
+            .execution_options(synchronize_session=False)
+        )
+        session.commit()
+    refused(client, portal, first["refresh_token"])
+    with session_factory(app)() as session:
+        parent = session.scalars(
+            select(RefreshToken).where(RefreshToken.token_hash == digest(first["refresh_token"]))
+        ).one()
+        assert session.scalars(select(RefreshToken).where(RefreshToken.parent_id == parent.id)).all() == []
+        assert session.get(Grant, parent.grant_id).revoke_reason == "account no longer active"  # type: ignore[union-attr]
 
 
 def test_a_public_client_rotates_too(app: Flask, client: FlaskClient, citizen: Citizen, settings, clock: Clock) -> None:
