@@ -40,8 +40,6 @@ class Settings:
     secret_key: str = DEV_SECRET_KEY
     #: SQLAlchemy URL. Empty means embedded SQLite in the instance folder.
     database_url: str = ""
-    #: Redis URL for shared rate-limit counters and caches; empty means in-process storage.
-    redis_url: str = ""
     #: The issuer identifier; every token and discovery document names it exactly.
     issuer: str = "http://127.0.0.1:5000"
     #: Base64 of 32 bytes: the AES-256-GCM key that seals TOTP seeds and private signing keys.

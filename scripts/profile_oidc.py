@@ -134,7 +134,12 @@ def main() -> None:
     parser.add_argument("--endpoints", nargs="*", default=list(ENDPOINTS), choices=ENDPOINTS)
     parser.add_argument("--profile", metavar="FILE", help="write a pyinstrument profile (text) per endpoint")
     args = parser.parse_args()
-    app, seeded = prepare(args.database, Path(tempfile.mkdtemp(prefix="profile_oidc_")))
+    with tempfile.TemporaryDirectory(prefix="profile_oidc_") as instance:
+        profile(args, Path(instance))
+
+
+def profile(args: argparse.Namespace, instance: Path) -> None:
+    app, seeded = prepare(args.database, instance)
     statements = [0]
 
     def count(*_: Any) -> None:
@@ -147,7 +152,10 @@ def main() -> None:
             run(app, environ)
         profiler = None
         if args.profile:
-            from pyinstrument import Profiler
+            try:
+                from pyinstrument import Profiler
+            except ImportError:
+                raise SystemExit("--profile needs pyinstrument: .venv/bin/pip install pyinstrument") from None
 
             profiler = Profiler(interval=0.0005)
             profiler.start()
