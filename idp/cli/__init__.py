@@ -1,7 +1,7 @@
 """The ``idp`` command: one Flask CLI group, one module per area, JSON output on request.
 
-Domain errors become a sentence on stderr and exit status 1 (with ``--json`` also an error object on
-stdout); usage errors exit with 2, as click does.
+Domain errors become a sentence on stderr and exit status 1; usage errors (a missing or malformed
+option) exit with 2, as click does. With ``--json`` both also print an error object on stdout.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 import click
 from flask.cli import FlaskGroup
+from sqlalchemy.exc import DBAPIError
 
 from identity import IdentityError
 
@@ -28,16 +29,35 @@ def _create_app():  # type: ignore[no-untyped-def]
 
 
 class IdpGroup(FlaskGroup):
-    """Maps every domain error, from any command, to one clear line and a non-zero exit."""
+    """Maps every domain error and database failure, from any command, to one clear line and a non-zero exit."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # Known before any option is parsed, so that an unknown option is reported as JSON too.
+        ctx.meta[_JSON_KEY] = "--json" in args
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except IdentityError as error:
-            click.echo(f"Error: {error.message}", err=True)
-            if ctx.meta.get(_JSON_KEY):
-                click.echo(json.dumps(error.as_dict(), ensure_ascii=False))
+            _report(ctx, error.as_dict())
             ctx.exit(1)
+        except DBAPIError as error:
+            detail = str(error.orig).strip().splitlines()[0] if error.orig else type(error).__name__
+            message = f"The database refused the command ({detail}); check that it is reachable and upgraded."
+            _report(ctx, {"error": "database_unavailable", "message": message})
+            ctx.exit(1)
+        except click.UsageError as error:
+            if ctx.meta.get(_JSON_KEY):
+                click.echo(json.dumps({"error": "usage", "message": error.format_message()}, ensure_ascii=False))
+            raise
+
+
+def _report(ctx: click.Context, error: dict[str, str]) -> None:
+    """One sentence on stderr; with ``--json`` also the error object on stdout."""
+    click.echo(f"Error: {error['message']}", err=True)
+    if ctx.meta.get(_JSON_KEY):
+        click.echo(json.dumps(error, ensure_ascii=False))
 
 
 def json_option(function: F) -> F:

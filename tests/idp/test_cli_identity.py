@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from identity.models import AuditEvent, CitizenCard, Person, PinChange
-from idp import cli
+from idp import cli, create_app
+from idp.config import Settings
 
 FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 ISSUE = ["identity", "issue", "--name", "Nguyễn Văn An", "--birth-date", "1984-03-12", "--sex", "male"]
@@ -107,6 +109,40 @@ def test_issue_refuses_bad_input_and_writes_nothing(
 ) -> None:
     # Later options win in click, so the bad value overrides the good one from ISSUE.
     assert_refused(runner, session, [*ISSUE, *args], code, fragment)
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["identity", "issue", "--name", "Nguyễn Văn An", "--birth-date", "1984-03-12"], "Missing option '--sex'"),
+        ([*ISSUE, "--birth-place", "001", "--colour", "red"], "No such option"),
+        (["identity", "show"], "Missing argument 'PIN'"),
+    ],
+)
+def test_usage_errors_exit_2_and_are_reported_as_json_too(
+    runner: FlaskCliRunner, session: Session, args: list[str], fragment: str
+) -> None:
+    before = state(session)
+    human = run(runner, *args)
+    assert (human.exit_code, human.stdout) == (2, "")
+    assert f"Error: {fragment}" in human.stderr
+    machine = run(runner, *args, "--json")
+    assert machine.exit_code == 2
+    assert as_object(machine) == {"error": "usage", "message": machine.stderr.strip().splitlines()[-1][7:]}
+    assert fragment in as_object(machine)["message"]
+    assert state(session) == before
+
+
+def test_a_database_without_the_schema_is_one_clear_error_not_a_traceback(settings: Settings, tmp_path: Path) -> None:
+    empty = f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+    unmigrated = create_app(dataclasses.replace(settings, database_url=empty, instance_path=str(tmp_path)))
+    for args in (["identity", "show", "001084000001"], ["identity", "show", "001084000001", "--json"]):
+        result = run(unmigrated.test_cli_runner(), *args)
+        assert result.exit_code == 1
+        message = one_sentence(result.stderr)
+        assert "no such table: persons" in message and "upgraded" in message
+    assert as_object(result) == {"error": "database_unavailable", "message": message.removeprefix("Error: ")}
+    unmigrated.extensions["idp.engine"].dispose()
 
 
 # --- show and find -------------------------------------------------------------------------------
