@@ -54,24 +54,25 @@ def child_of(parent: str, key: bytes) -> str:
 
 _TOKENS, _GRANTS = RefreshToken.__table__, Grant.__table__
 _NOW = bindparam("now", type_=_TOKENS.c.used_at.type)
+#: The presented token is unused and unexpired ...
+_TOKEN_USABLE = (
+    _TOKENS.c.token_hash == bindparam("presented_hash"),
+    _TOKENS.c.used_at.is_(None),
+    _TOKENS.c.expires_at > _NOW,
+)
+#: ... and its own grant is live and belongs to the presenting client.
+_GRANT_LIVE = (
+    _GRANTS.c.id == _TOKENS.c.grant_id,
+    _GRANTS.c.client_id == bindparam("presenting_client"),
+    _GRANTS.c.revoked_at.is_(None),
+    _GRANTS.c.expires_at > _NOW,
+)
 #: Built once; per request only the parameters change. Correlated: only the presented token's own grant
 #: is checked. (An IN over the client's live grants made SQLite list every one of them, thousands for a
 #: busy portal, on every refresh.)
 _ROTATE = (
     update(_TOKENS)
-    .where(
-        _TOKENS.c.token_hash == bindparam("presented_hash"),
-        _TOKENS.c.used_at.is_(None),
-        _TOKENS.c.expires_at > _NOW,
-        select(_GRANTS.c.id)
-        .where(
-            _GRANTS.c.id == _TOKENS.c.grant_id,
-            _GRANTS.c.client_id == bindparam("presenting_client"),
-            _GRANTS.c.revoked_at.is_(None),
-            _GRANTS.c.expires_at > _NOW,
-        )
-        .exists(),
-    )
+    .where(*_TOKEN_USABLE, select(_GRANTS.c.id).where(*_GRANT_LIVE).exists())
     .values(used_at=_NOW)
     .returning(_TOKENS.c.id, _TOKENS.c.grant_id)
 )
@@ -83,15 +84,7 @@ def _rotate_on_postgresql() -> Any:
     revokes the grant): one round trip instead of three."""
     rotated = (
         update(_TOKENS)
-        .where(
-            _TOKENS.c.token_hash == bindparam("presented_hash"),
-            _TOKENS.c.used_at.is_(None),
-            _TOKENS.c.expires_at > _NOW,
-            _GRANTS.c.id == _TOKENS.c.grant_id,
-            _GRANTS.c.client_id == bindparam("presenting_client"),
-            _GRANTS.c.revoked_at.is_(None),
-            _GRANTS.c.expires_at > _NOW,
-        )
+        .where(*_TOKEN_USABLE, *_GRANT_LIVE)
         .values(used_at=_NOW)
         .returning(_TOKENS.c.id.label("parent_id"), *GRANT_AND_FACTS)
         .cte("rotated")
