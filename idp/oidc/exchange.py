@@ -76,9 +76,10 @@ def open_grant(
     idle_ttl: int,
 ) -> LiveGrant:
     """Open the grant of this exchange (with *refresh_token* as its first member, if any) and link the
-    code to it; the family never outlives ``absolute_ttl`` seconds, the token ``idle_ttl`` unused."""
+    code to it; the family never outlives ``absolute_ttl`` seconds after the sign-in (not after this
+    exchange, which may come late in an SSO session), the token ``idle_ttl`` unused."""
     now = utcnow()
-    expires_at = now + dt.timedelta(seconds=absolute_ttl)
+    expires_at = principal.auth_time + dt.timedelta(seconds=absolute_ttl)
     grant: dict[str, Any] = {
         "key": secrets.token_urlsafe(16),
         "client_id": client_id,

@@ -168,6 +168,23 @@ def test_a_family_ends_at_its_absolute_lifetime_even_when_used(
     refused(client, portal, token)
 
 
+def test_a_family_opened_late_in_a_session_still_ends_at_the_absolute_lifetime_after_sign_in(
+    client: FlaskClient, portal: Portal, citizen: Citizen, settings, clock: Clock
+) -> None:
+    """Decision 3, NIST 800-63B §4.2.3: the absolute limit counts from the sign-in, not from the exchange."""
+    first = tokens(client, portal, citizen)
+    step = settings.sso_session_idle_ttl // 2
+    elapsed = 0
+    while elapsed + step <= settings.refresh_token_absolute_ttl - 3600:
+        clock.advance(step)
+        elapsed += step
+        late = tokens(client, portal, None)  # single sign-on: the session is kept alive, no new sign-in
+    assert unverified_parts(late["id_token"])[1]["auth_time"] == unverified_parts(first["id_token"])[1]["auth_time"]
+    token = refreshed(client, portal, late["refresh_token"])["refresh_token"]
+    clock.advance(settings.refresh_token_absolute_ttl - elapsed + 1)
+    refused(client, portal, token)
+
+
 def test_the_refreshed_id_token_keeps_the_real_authentication_event(
     client: FlaskClient, portal: Portal, citizen: Citizen, clock: Clock
 ) -> None:
