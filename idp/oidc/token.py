@@ -6,11 +6,11 @@ The transaction is committed for error responses too: a replayed code or refresh
 
 from __future__ import annotations
 
-from authlib.oauth2.base import invalid_error_characters
 from authlib.oauth2.rfc6749 import InvalidRequestError
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, current_app
 
 from ..db import open_db_session
+from .token_requests import refuse_repeated_parameters
 
 bp = Blueprint("token", __name__)
 
@@ -18,11 +18,9 @@ bp = Blueprint("token", __name__)
 @bp.route("/token", methods=["POST"])
 def token() -> Response:
     server = current_app.extensions["idp.provider"]
-    repeated = next((name for name in request.values if len(request.values.getlist(name)) > 1), None)
-    if repeated is not None:
-        # RFC 6749 §3.1: parameters MUST NOT be included more than once; Authlib reads only the first.
-        named = f" '{repeated}'" if not invalid_error_characters(repeated) else ""
-        error = InvalidRequestError(f"The parameter{named} is repeated.")
+    try:
+        refuse_repeated_parameters()
+    except InvalidRequestError as error:
         return server.handle_error_response(server.create_oauth2_request(None), error)  # type: ignore[no-any-return]
     response: Response = server.create_token_response()
     session = open_db_session()  # none for a client_credentials grant of a cached client

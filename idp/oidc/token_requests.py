@@ -1,9 +1,11 @@
-"""What the revocation and introspection endpoints share: an authenticated client and the token it names."""
+"""What the token, revocation and introspection endpoints share: no repeated parameter, an authenticated
+client and the token it names."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from authlib.oauth2.base import invalid_error_characters
 from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Request
 from flask import request
 from sqlalchemy import select
@@ -15,8 +17,17 @@ from .models import RefreshToken
 from .opaque import digest
 
 
+def refuse_repeated_parameters() -> None:
+    """RFC 6749 §3.1: parameters MUST NOT be included more than once; Authlib would read only the first."""
+    repeated = next((name for name in request.values if len(request.values.getlist(name)) > 1), None)
+    if repeated is not None:
+        named = f" '{repeated}'" if not invalid_error_characters(repeated) else ""
+        raise InvalidRequestError(f"The parameter{named} is repeated.")
+
+
 def authenticated_token_request(server: Any, oauth: OAuth2Request, endpoint: str) -> tuple[Any, str]:
     """The authenticated client and the ``token`` parameter; OAuth2Error otherwise."""
+    refuse_repeated_parameters()
     client = server.authenticate_client(oauth, TOKEN_AUTH_METHODS, endpoint=endpoint)
     keep_assertion_spent(oauth)
     token = request.form.get("token")

@@ -3,6 +3,9 @@ whole family with it, another client's token is left untouched, and the answer n
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -84,3 +87,18 @@ def test_a_public_client_revokes_its_own_tokens(app: Flask, client: FlaskClient,
 
 def test_revocation_accepts_only_post(client: FlaskClient) -> None:
     assert client.get("/revoke?token=x").status_code == 405
+
+
+@pytest.mark.parametrize("path", ["/revoke", "/introspect"])
+def test_a_repeated_parameter_is_refused_and_revokes_nothing(
+    client: FlaskClient, portal: Portal, citizen: Citizen, path: str
+) -> None:
+    """RFC 6749 §3.1 (RFC 7009 §2.1, RFC 7662 §2.1 build on it): a parameter MUST NOT be included twice."""
+    body = tokens(client, portal, citizen)
+    pairs = [("token", body["refresh_token"]), ("token", body["access_token"])]
+    form = "application/x-www-form-urlencoded"
+    response = client.post(path, data=urlencode(pairs), content_type=form, headers=portal.basic_auth())
+    assert response.status_code == 400
+    assert response.get_json()["error"] == "invalid_request"
+    assert userinfo(client, body["access_token"]).status_code == 200
+    assert refresh(client, portal, body["refresh_token"]).status_code == 200
