@@ -43,6 +43,11 @@ class AuthorizationCode(Base):
     """A one-time code: bound to client, redirect URI, PKCE challenge and the authentication event."""
 
     __tablename__ = "authorization_codes"
+    #: RFC 9700 R10: a client's earlier nonces and PKCE challenges are looked up on every authorization request.
+    __table_args__ = (
+        Index("ix_authorization_codes_client_nonce", "client_id", "nonce"),
+        Index("ix_authorization_codes_client_challenge", "client_id", "code_challenge"),
+    )
 
     id: Mapped[int] = mapped_column(id_type, primary_key=True)
     code_hash: Mapped[str] = mapped_column(_HASH, unique=True)

@@ -1,7 +1,10 @@
-"""PKCE (RFC 7636) as this provider requires it: S256 only, mandatory for every client that requires it.
+"""PKCE (RFC 7636) as this provider requires it: S256 only, mandatory for every client that requires it,
+and a fresh challenge every time.
 
 Authlib's CodeChallenge defaults a missing method to ``plain``, accepts ``plain``, and lets a request
 without any challenge through even with ``required=True`` (SECURITY.md §6.1). All three are closed here.
+A challenge the client already used for a code is refused (RFC 9700 R10: a constant challenge is no
+protection against code injection).
 """
 
 from __future__ import annotations
@@ -10,6 +13,10 @@ from typing import Any, ClassVar
 
 from authlib.oauth2.rfc6749 import InvalidRequestError
 from authlib.oauth2.rfc7636 import CodeChallenge
+from sqlalchemy import select
+
+from ...db import db_session
+from ..models import AuthorizationCode
 
 
 class RequiredS256CodeChallenge(CodeChallenge):
@@ -27,3 +34,12 @@ class RequiredS256CodeChallenge(CodeChallenge):
             # RFC 7636 §4.3 would default to 'plain', which exposes the verifier; only S256 is accepted.
             raise InvalidRequestError("Only 'code_challenge_method=S256' is supported.")
         super().validate_code_challenge(grant, redirect_uri)
+        if challenge and _used_before(grant.request.client.client_id, challenge):
+            raise InvalidRequestError("This 'code_challenge' was used before; send a fresh one with every request.")
+
+
+def _used_before(client_id: str, challenge: str) -> bool:
+    used = select(AuthorizationCode.id).where(
+        AuthorizationCode.client_id == client_id, AuthorizationCode.code_challenge == challenge
+    )
+    return db_session().scalar(used.limit(1)) is not None

@@ -141,3 +141,16 @@ def test_a_public_client_with_the_right_verifier_gets_tokens(app: Flask, client:
     response = exchange(client, public, query["code"], verifier)
     assert response.status_code == 200, response.get_json()
     assert "access_token" in response.get_json()
+
+
+def test_a_challenge_used_before_is_refused_but_not_at_another_portal(
+    app: Flask, client: FlaskClient, portal: Portal, citizen: Citizen, settings
+) -> None:
+    """RFC 9700 R10: constant PKCE challenges are detected and refused, like constant nonces."""
+    sign_in_directly(client, citizen)
+    _, challenge = pkce_pair()
+    first = query_of(start(client, portal, challenge=challenge).headers["Location"])
+    assert "code" in first
+    refused_at_authorization(client, portal, settings, challenge=challenge)
+    other = register_portal(app, name="Cổng khác", first_party=True)
+    assert "code" in query_of(start(client, other, challenge=challenge).headers["Location"])
