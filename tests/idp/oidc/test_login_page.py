@@ -66,6 +66,17 @@ def test_a_failed_sign_in_starts_no_session(client: FlaskClient, portal: Portal,
     assert query_of(start(client, portal, prompt="none").headers["Location"])["error"] == "login_required"
 
 
+def test_a_refused_sign_in_is_logged_without_the_password_or_the_whole_pin(
+    client: FlaskClient, citizen: Citizen, caplog: pytest.LogCaptureFixture
+) -> None:
+    """ASVS 16.3.1: authentication failures are logged; ASVS 16.2.5: without secrets."""
+    caplog.set_level("WARNING", logger="idp.security")
+    failure_of(client, citizen.pin, "not the password")
+    [record] = [r for r in caplog.records if r.name == "idp.security"]
+    assert record.getMessage() == f"sign-in refused: PIN {citizen.pin[:6]}******, from 127.0.0.1"
+    assert "not the password" not in caplog.text and citizen.pin not in caplog.text
+
+
 @pytest.mark.parametrize("token", [None, "", "forged", "IjEyMyI.forged.signature"])
 def test_a_sign_in_without_a_valid_csrf_token_is_refused(
     client: FlaskClient, portal: Portal, citizen: Citizen, token: str | None
