@@ -150,6 +150,16 @@ def validate(settings: Settings) -> None:
         _validate_production(settings)
 
 
+#: SECURITY.md decisions 2 and 7, NIST 800-63B AAL2: codes live a minute at most; a sign-in lasts at most
+#: 30 minutes idle and 12 hours in all, and so does the token family it opens. Shorter is always allowed.
+_PRODUCTION_CEILINGS = {
+    "authorization_code_ttl": 60,
+    "sso_session_idle_ttl": 30 * 60,
+    "sso_session_absolute_ttl": 12 * 3600,
+    "refresh_token_absolute_ttl": 12 * 3600,
+}
+
+
 def _validate_production(settings: Settings) -> None:
     if settings.secret_key == DEV_SECRET_KEY or len(settings.secret_key) < 32:
         raise ConfigError("In production IDP_SECRET_KEY must be set to a random value of 32 characters or more.")
@@ -161,6 +171,9 @@ def _validate_production(settings: Settings) -> None:
         raise ConfigError("In production IDP_ISSUER must be an https:// URL.")
     if settings.argon2_memory_cost < 19 * 1024:
         raise ConfigError("In production IDP_ARGON2_MEMORY_COST must be at least 19456 KiB (OWASP minimum).")
+    for name, ceiling in _PRODUCTION_CEILINGS.items():
+        if getattr(settings, name) > ceiling:
+            raise ConfigError(f"In production IDP_{name.upper()} may be at most {ceiling} seconds.")
 
 
 def key_policy(settings: Settings) -> KeyPolicy:

@@ -50,6 +50,30 @@ def test_production_refuses_development_secrets() -> None:
     assert load_settings(base).is_production
 
 
+@pytest.mark.parametrize(
+    ("name", "ceiling"),
+    [
+        ("IDP_AUTHORIZATION_CODE_TTL", 60),
+        ("IDP_SSO_SESSION_IDLE_TTL", 1800),
+        ("IDP_SSO_SESSION_ABSOLUTE_TTL", 43200),
+        ("IDP_REFRESH_TOKEN_ABSOLUTE_TTL", 43200),
+    ],
+)
+def test_production_refuses_lifetimes_beyond_the_security_decisions(name: str, ceiling: int) -> None:
+    """SECURITY.md decisions 2 and 7: codes at most 60 s, sessions at most 30 min idle and 12 h in all."""
+    production = {
+        "IDP_ENV": "production",
+        "IDP_ISSUER": "https://id.example.vn",
+        "IDP_SECRET_KEY": "s" * 40,
+        "IDP_PAIRWISE_SALT": "p" * 40,
+        "IDP_KEY_ENCRYPTION_KEY": REAL_KEK,
+    }
+    assert getattr(load_settings({**production, name: str(ceiling)}), name[4:].lower()) == ceiling
+    with pytest.raises(ConfigError, match=f"{name} may be at most {ceiling} seconds"):
+        load_settings({**production, name: str(ceiling + 1)})
+    assert load_settings({name: str(ceiling + 1)}).env == "development"
+
+
 def test_every_setting_is_documented_in_the_readme() -> None:
     readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
     variables = [f"IDP_{field.name.upper()}" for field in dataclasses.fields(Settings)]
