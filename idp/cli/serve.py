@@ -16,6 +16,7 @@ is that a request waits behind a sign-in's argon2 (about 0.2 s); use ``--threads
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import click
@@ -29,6 +30,13 @@ def default_threads(settings: Settings) -> int:
     """1 on SQLite (one writer at a time anyway), 4 on PostgreSQL; see the module docstring."""
     embedded = not settings.database_url or settings.database_url.startswith("sqlite")
     return 1 if embedded else 4
+
+
+def local_issuer(host: str, port: int) -> str:
+    """The issuer of a development server: where it listens (127.0.0.1 for a wildcard address)."""
+    if host in ("", "0.0.0.0", "::"):  # noqa: S104 - compared with, not bound to
+        host = "127.0.0.1"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
 def log_config(level: str) -> dict[str, Any]:
@@ -48,6 +56,11 @@ def log_config(level: str) -> dict[str, Any]:
 def command(host: str, port: int, workers: int, threads: int | None) -> None:
     try:
         settings = load_settings()
+        if "IDP_ISSUER" not in os.environ and not settings.is_production:
+            # Without an explicit issuer a development server names itself by where it listens, so that
+            # another --port still gives a consistent discovery document. The workers inherit it.
+            os.environ["IDP_ISSUER"] = local_issuer(host, port)
+            settings = load_settings()
     except ConfigError as error:
         raise click.ClickException(str(error)) from None
     threads = threads or default_threads(settings)
