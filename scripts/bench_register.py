@@ -12,7 +12,8 @@ Measured:
   import     rows per second of ``identity.import_csv`` for generated population files (Vietnamese
              names, about half the rows with a legacy PIN, the rest issued a PIN, two in five with a card);
   issuance   ``issue_person`` per second, one transaction each, in a prefix filled to 99%;
-  lookup     p50 and p99 latency of ``get_person`` (one session and transaction per lookup).
+  lookup     p50 and p99 latency of ``get_person`` (one session and transaction per lookup), and of
+             ``find_people`` by name (family and given name without diacritics, as a registrar types it).
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from identity.models import Person
 from identity.names import fold_for_search
 from identity.pin import pin_prefix
 from identity.places import places
+from identity.search import find_people
 
 FAMILY = [
     "Nguyễn",
@@ -267,6 +269,24 @@ def bench_lookup(url: str, samples: int, seed: int = 2) -> tuple[float, float, i
     return _percentile(timings, 50) * 1e6, _percentile(timings, 99) * 1e6, total
 
 
+def bench_name_search(url: str, samples: int, seed: int = 4) -> tuple[float, float]:
+    """Each query is the first and last word of a registered name, folded: "nguyen an" for "Nguyễn Văn An"."""
+    engine = make_engine(url)
+    factory = make_session_factory(engine)
+    with factory() as session:
+        names = list(session.scalars(select(Person.name_key).where(Person.id % 997 == 0).limit(samples * 4)))
+    random.Random(seed).shuffle(names)
+    queries = [f"{words[0]} {words[-1]}" for words in (name.split() for name in names[:samples])]
+    timings = []
+    for query in queries:
+        started = time.perf_counter()
+        with factory() as session:
+            find_people(session, query)
+        timings.append(time.perf_counter() - started)
+    engine.dispose()
+    return _percentile(timings, 50) * 1e3, _percentile(timings, 99) * 1e3
+
+
 def _percentile(values: list[float], pct: int) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[pct - 1]
 
@@ -349,6 +369,8 @@ def main() -> None:
                     _settle(url)
                     p50, p99, total = bench_lookup(url, lookups)
                     print(f"{kind:10} lookup  {total:>9,} persons: p50 {p50:,.0f} µs, p99 {p99:,.0f} µs")
+                    p50, p99 = bench_name_search(url, 50)
+                    print(f"{kind:10} name search {total:>9,} persons: p50 {p50:,.1f} ms, p99 {p99:,.1f} ms")
             url = _fresh_database(kind, workdir, args.postgres_url, "issuance")
             rate, filled = bench_issuance(url, args.fill, issues)
             print(f"{kind:10} issue   prefix {filled:,} of 1,000,000 taken: {rate:,.0f} PINs/s ({issues} issued)")
