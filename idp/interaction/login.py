@@ -46,7 +46,8 @@ def login():  # type: ignore[no-untyped-def]
         )
     except IdentityError:
         session.rollback()
-        security_log.warning("sign-in refused: PIN %s******, from %s", form.pin.data[:6], request.remote_addr)
+        # %r: whatever was typed is quoted and escaped, so it cannot forge a log line.
+        security_log.warning("sign-in refused: PIN %r, from %s", form.pin.data[:6] + "******", request.remote_addr)
         return render_template("login.html", form=form, error=_(GENERIC_FAILURE)), 401
     amr = ("pwd",)
     _row, cookie = replace_session(

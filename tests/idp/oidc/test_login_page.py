@@ -73,8 +73,11 @@ def test_a_refused_sign_in_is_logged_without_the_password_or_the_whole_pin(
     caplog.set_level("WARNING", logger="idp.security")
     failure_of(client, citizen.pin, "not the password")
     [record] = [r for r in caplog.records if r.name == "idp.security"]
-    assert record.getMessage() == f"sign-in refused: PIN {citizen.pin[:6]}******, from 127.0.0.1"
+    assert record.getMessage() == f"sign-in refused: PIN '{citizen.pin[:6]}******', from 127.0.0.1"
     assert "not the password" not in caplog.text and citizen.pin not in caplog.text
+    caplog.clear()
+    failure_of(client, "00\nforged", "x")
+    assert "\n" not in caplog.records[-1].getMessage()
 
 
 @pytest.mark.parametrize("token", [None, "", "forged", "IjEyMyI.forged.signature"])
