@@ -12,14 +12,14 @@ from flask_babel import lazy_gettext as _l
 
 from identity import IdentityError
 
+_ACTIVATION_REJECTED = _l(
+    "This PIN and activation code do not match an account awaiting activation. Check both; a code "
+    "works once and only until it expires, so ask a registrar for a new one if needed."
+)
 _BY_CODE = {
-    "activation_rejected": _l(
-        "This PIN and activation code do not match an account awaiting activation. Check both; a code "
-        "works once and only until it expires, so ask a registrar for a new one if needed."
-    ),
-    "too_many_attempts": _l(
-        "Too many wrong activation codes were tried for this account; ask a registrar for a new code."
-    ),
+    "activation_rejected": _ACTIVATION_REJECTED,
+    # The same answer: a different one would tell whoever guessed that this PIN awaits activation (ASVS 6.3.8).
+    "too_many_attempts": _ACTIVATION_REJECTED,
     "illegal_transition": _l("Your identity is not active in the register; please see a registrar."),
     "invalid_pin": _l("Type the personal identification number with the digits 0 to 9 only."),
 }

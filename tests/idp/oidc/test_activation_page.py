@@ -10,6 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from identity.activation_codes import MAX_ATTEMPTS
 from idp.db import session_factory
 from tests.identity import accounts_factory
 
@@ -100,6 +101,19 @@ def test_a_wrong_code_and_an_unknown_pin_get_the_same_answer(client: FlaskClient
     unknown_pin = activate(client, "001190000000", code)
     assert wrong_code.status_code == unknown_pin.status_code == 400
     assert error_of(wrong_code) == error_of(unknown_pin)
+
+
+def test_guessing_a_code_to_exhaustion_does_not_tell_that_the_pin_awaits_activation(
+    client: FlaskClient, pending: tuple[str, str]
+) -> None:
+    """ASVS 6.3.8: after MAX_ATTEMPTS wrong codes the answer is still the one an unknown PIN gets, so
+    guessing cannot be used to find out which PINs have an account awaiting activation."""
+    pin, code = pending
+    unknown = activate(client, "001190000000", "WRONG-CODE")
+    answers = [activate(client, pin, f"WRONG-{attempt}") for attempt in range(MAX_ATTEMPTS + 2)]
+    exhausted = activate(client, pin, code)  # even the right code, now that the code is spent
+    for answer in [*answers, exhausted]:
+        assert (answer.status_code, error_of(answer)) == (unknown.status_code, error_of(unknown))
 
 
 def test_the_code_works_once(client: FlaskClient, pending: tuple[str, str]) -> None:
