@@ -116,7 +116,8 @@ def load_settings(environ: Mapping[str, str] | None = None, **explicit: Any) -> 
             continue
         name = key.removeprefix(ENV_PREFIX).lower()
         if name not in names:
-            raise ConfigError(f"Unknown setting {key}; known settings: {', '.join(sorted(names))}.")
+            known = ", ".join(ENV_PREFIX + known.upper() for known in sorted(names))
+            raise ConfigError(f"Unknown setting {key}; the settings are {known}.")
         values[name] = _convert(name, raw, hints[name])
     values.update(explicit)
     settings = Settings(**values)

@@ -18,6 +18,8 @@ from sqlalchemy.exc import DBAPIError
 
 from identity import IdentityError
 
+from ..config import ConfigError
+
 F = TypeVar("F", bound=Callable[..., Any])
 _JSON_KEY = "idp.json"
 
@@ -29,7 +31,8 @@ def _create_app():  # type: ignore[no-untyped-def]
 
 
 class IdpGroup(FlaskGroup):
-    """Maps every domain error and database failure, from any command, to one clear line and a non-zero exit."""
+    """Maps every domain error, configuration error and database failure, from any command, to one clear
+    line and a non-zero exit."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         # Known before any option is parsed, so that an unknown option is reported as JSON too.
@@ -41,6 +44,9 @@ class IdpGroup(FlaskGroup):
             return super().invoke(ctx)
         except IdentityError as error:
             _report(ctx, error.as_dict())
+            ctx.exit(1)
+        except ConfigError as error:
+            _report(ctx, {"error": "configuration", "message": str(error)})
             ctx.exit(1)
         except DBAPIError as error:
             detail = str(error.orig).strip().splitlines()[0] if error.orig else type(error).__name__

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import Result
+from click.testing import CliRunner, Result
 from flask.testing import FlaskCliRunner
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -143,6 +144,24 @@ def test_a_database_without_the_schema_is_one_clear_error_not_a_traceback(settin
         assert "no such table: persons" in message and "upgraded" in message
     assert as_object(result) == {"error": "database_unavailable", "message": message.removeprefix("Error: ")}
     unmigrated.extensions["idp.engine"].dispose()
+
+
+@pytest.mark.parametrize(
+    ("setting", "fragment"),
+    [
+        ({"IDP_FOO": "1"}, "Unknown setting IDP_FOO; the settings are IDP_"),
+        ({"IDP_ENV": "production"}, "In production"),
+    ],
+)
+def test_a_bad_configuration_is_one_clear_error_not_a_traceback(setting: dict[str, str], fragment: str) -> None:
+    """Settings are validated when a command loads the app; the refusal is a sentence like any other."""
+    environment = {name: None for name in os.environ if name.startswith("IDP_")} | setting
+    for extra in ([], ["--json"]):
+        result = CliRunner().invoke(cli.cli, ["identity", "show", "001084000001", *extra], env=environment)
+        assert result.exit_code == 1
+        message = one_sentence(result.stderr)
+        assert message.startswith(f"Error: {fragment}")
+    assert as_object(result) == {"error": "configuration", "message": message.removeprefix("Error: ")}
 
 
 # --- show and find -------------------------------------------------------------------------------
