@@ -7,7 +7,15 @@ command calls :func:`ensure_keys`, :func:`list_keys` and :func:`rotate_keys`. Pr
 with ``identity.sealing``. This package never imports Flask or ``idp``.
 """
 
-from .errors import ExpiredToken, InvalidToken, KeysError, NoActiveKey, UnknownKid, UnsupportedAlgorithm
+from .errors import (
+    ExpiredToken,
+    InvalidToken,
+    KeysError,
+    NextKeyNotPublished,
+    NoActiveKey,
+    UnknownKid,
+    UnsupportedAlgorithm,
+)
 from .generate import key_id, parse_algorithm
 from .keyset import KeyRing
 from .models import Algorithm, KeyState, SigningKey
@@ -35,6 +43,7 @@ __all__ = [
     "KeyState",
     "KeysError",
     "MaintenanceReport",
+    "NextKeyNotPublished",
     "NoActiveKey",
     "Rotation",
     "SigningKey",

@@ -32,6 +32,13 @@ class NoActiveKey(KeysError):
     code = "no_active_key"
 
 
+class NextKeyNotPublished(KeysError):
+    """A rotation now would let a key sign before relying parties can have fetched it (use ``force`` for a
+    compromised key, accepting that some of them fail to verify new tokens until they refetch the JWKS)."""
+
+    code = "next_key_not_published"
+
+
 class InvalidToken(KeysError):
     """A token that must not be trusted: malformed, too long, wrong algorithm, bad signature, not yet valid."""
 

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from identity import audit
 from identity.db import is_postgresql
 
+from .errors import NextKeyNotPublished
 from .generate import generate_key
 from .material import seal_private_key
 from .models import Algorithm, KeyState, SigningKey, SigningKeyLock
@@ -115,11 +116,16 @@ def rotate_keys(
     now: dt.datetime,
     algorithms: Sequence[Algorithm] = tuple(Algorithm),
     reason: str | None = None,
+    force: bool = False,
 ) -> MaintenanceReport:
-    """The operator's rotation of *algorithms*, now, whatever their age; waits for a concurrent rotator."""
+    """The operator's rotation of *algorithms*, now, whatever the current keys' age; waits for a concurrent
+    rotator. Refused (NextKeyNotPublished, nothing changed) while a next key has been published for less
+    than the policy's lead, unless *force*: relying parties could not verify what it signs yet."""
     _lock(session, wait=True)
     created = _ensure(session, kek=kek, actor=actor, now=now)
     slots = _slots(_live(session))
+    if not force:
+        _refuse_unpublished(slots, algorithms, policy, now)
     rotations = tuple(
         _rotate(session, slots, alg, kek=kek, policy=policy, actor=actor, now=now, reason=reason)
         for alg in dict.fromkeys(algorithms)
@@ -142,6 +148,24 @@ def run_due_maintenance(
         if policy.rotation_due(slots[alg, KeyState.CURRENT], slots[alg, KeyState.NEXT], now)
     )
     return MaintenanceReport(created, rotations, _remove_expired(session, actor=actor, now=now))
+
+
+def _refuse_unpublished(
+    slots: dict[tuple[Algorithm, KeyState], SigningKey],
+    algorithms: Sequence[Algorithm],
+    policy: KeyPolicy,
+    now: dt.datetime,
+) -> None:
+    for alg in algorithms:
+        next_key = slots[alg, KeyState.NEXT]
+        ready = next_key.created_at + policy.publish_lead
+        if ready > now:
+            age = int((now - next_key.created_at).total_seconds())
+            raise NextKeyNotPublished(
+                f"The next {alg.value} key {next_key.kid} was published {age} s ago; relying parties may not "
+                f"see it until {ready.isoformat(timespec='seconds')}. Rotate then, or now with force (for a "
+                "compromised key) if some relying parties may fail to verify new tokens until they refetch the JWKS."
+            )
 
 
 def _lock(session: Session, *, wait: bool) -> bool:

@@ -73,10 +73,15 @@ def list_command(as_json: bool, actor: str) -> None:
 @command.command("rotate", help="Rotate now: the next key signs, the current one retires, a new next key is made.")
 @click.option("--alg", type=click.Choice([alg.value for alg in Algorithm]), help="Only this algorithm (default: all).")
 @click.option("--reason", help="Why, for the audit trail (e.g. suspected compromise).")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Rotate even though relying parties may not have fetched the next key yet (a compromised key).",
+)
 @json_option
 @actor_option
 @with_appcontext
-def rotate_command(alg: str | None, reason: str | None, as_json: bool, actor: str) -> None:
+def rotate_command(alg: str | None, reason: str | None, force: bool, as_json: bool, actor: str) -> None:
     settings = settings_of(current_app)
     algorithms = (Algorithm(alg),) if alg else tuple(Algorithm)
     with unit_of_work(session_factory()) as session:
@@ -88,6 +93,7 @@ def rotate_command(alg: str | None, reason: str | None, as_json: bool, actor: st
             now=utcnow(),
             algorithms=algorithms,
             reason=reason,
+            force=force,
         )
     lines = [
         f"{r.alg.value}: {r.promoted} signs now; {r.retired} retired, published until {r.remove_after.isoformat()}; "

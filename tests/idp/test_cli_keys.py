@@ -40,9 +40,13 @@ def test_list_prints_a_table_for_people(runner: FlaskCliRunner) -> None:
 
 def test_rotate_one_algorithm(runner: FlaskCliRunner, session: Session) -> None:
     before = {(k["alg"], k["state"]): k["kid"] for k in _list(runner)}
-    result = runner.invoke(
-        idp.cli.cli, ["keys", "rotate", "--alg", "ES256", "--reason", "drill", "--actor", "cli:ops", "--json"]
-    )
+    rotate = ["keys", "rotate", "--alg", "ES256", "--reason", "drill", "--actor", "cli:ops", "--json"]
+    refused = runner.invoke(idp.cli.cli, rotate)  # the next key was published a moment ago
+    assert refused.exit_code == 1
+    assert json.loads(refused.stdout)["error"] == "next_key_not_published"
+    assert before["ES256", "next"] in refused.stderr and "force" in refused.stderr
+    assert {(k["alg"], k["state"]): k["kid"] for k in _list(runner)} == before
+    result = runner.invoke(idp.cli.cli, [*rotate, "--force"])
     assert result.exit_code == 0, result.output
     (rotation,) = json.loads(result.stdout)["rotations"]
     assert rotation["retired"] == before["ES256", "current"]
@@ -57,10 +61,10 @@ def test_rotate_one_algorithm(runner: FlaskCliRunner, session: Session) -> None:
 
 def test_rotate_without_alg_rotates_every_algorithm(runner: FlaskCliRunner) -> None:
     _list(runner)
-    result = runner.invoke(idp.cli.cli, ["keys", "rotate"])
+    result = runner.invoke(idp.cli.cli, ["keys", "rotate", "--force"])
     assert result.exit_code == 0, result.output
     assert [line.split(":")[0] for line in result.stdout.splitlines()] == ["RS256", "ES256", "EdDSA"]
-    data = json.loads(runner.invoke(idp.cli.cli, ["keys", "rotate", "--json"]).stdout)
+    data = json.loads(runner.invoke(idp.cli.cli, ["keys", "rotate", "--json", "--force"]).stdout)
     assert {r["alg"] for r in data["rotations"]} == {"RS256", "ES256", "EdDSA"}
     states = [k["state"] for k in _list(runner)]
     assert states.count("retired") == 6

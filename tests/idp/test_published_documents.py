@@ -128,7 +128,7 @@ def test_errors_are_not_kept() -> None:
 def test_jwks_follows_a_key_rotation(served: Flask) -> None:
     browser = served.test_client()
     before = browser.get(JWKS_PATH)
-    result = served.test_cli_runner().invoke(idp.cli.cli, ["keys", "rotate", "--reason", "test"])
+    result = served.test_cli_runner().invoke(idp.cli.cli, ["keys", "rotate", "--reason", "test", "--force"])
     assert result.exit_code == 0, result.output
     served.extensions["idp.keyring"].refresh()
     after = browser.get(JWKS_PATH)

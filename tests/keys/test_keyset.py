@@ -83,7 +83,9 @@ def test_the_document_and_etag_are_computed_once_per_refresh(app: Flask) -> None
     again, same_etag = ring.jwks_document()
     assert again is not first and again == first and same_etag == etag
     with unit_of_work(session_factory(app)) as session:
-        rotate_keys(session, kek=KEK, policy=POLICY, actor="test", now=clock(), algorithms=[Algorithm.RS256])
+        rotate_keys(
+            session, kek=KEK, policy=POLICY, actor="test", now=clock(), force=True, algorithms=[Algorithm.RS256]
+        )
     clock.advance(5)
     assert ring.jwks_document()[1] != etag
 
@@ -124,7 +126,9 @@ def test_with_rotation_off_keys_never_rotate_by_themselves_but_retired_keys_stil
     clock.advance(100 * DAY)
     assert ring.current("EdDSA").kid == first
     with unit_of_work(session_factory(app)) as session:
-        rotate_keys(session, kek=KEK, policy=ring.policy, actor="test", now=clock(), algorithms=[Algorithm.EDDSA])
+        rotate_keys(
+            session, kek=KEK, policy=ring.policy, actor="test", now=clock(), force=True, algorithms=[Algorithm.EDDSA]
+        )
     clock.advance(3665)
     assert first not in _jwks_kids(ring)
     assert first in _state_kids(app, KeyState.REMOVED)
@@ -161,7 +165,7 @@ def test_another_process_sees_a_rotation_once_its_cache_ttl_passes(app: Flask) -
     _, etag = other.jwks_document()
     with unit_of_work(session_factory(app)) as session:
         (rotation,) = rotate_keys(
-            session, kek=KEK, policy=POLICY, actor="test", now=clock(), algorithms=[Algorithm.RS256]
+            session, kek=KEK, policy=POLICY, actor="test", now=clock(), force=True, algorithms=[Algorithm.RS256]
         ).rotations
     clock.advance(4.9)
     assert other.current("RS256").kid == before  # still within its cache TTL
@@ -267,7 +271,9 @@ def test_a_failed_refresh_keeps_the_keys_and_retries_after_one_ttl(
     ring = KeyRing(sessions, kek=KEK, policy=POLICY, clock=clock, spawn=run_inline)
     before = ring.current("ES256").kid
     with unit_of_work(factory) as session:
-        rotate_keys(session, kek=KEK, policy=POLICY, actor="test", now=clock(), algorithms=[Algorithm.ES256])
+        rotate_keys(
+            session, kek=KEK, policy=POLICY, actor="test", now=clock(), force=True, algorithms=[Algorithm.ES256]
+        )
     broken.set()
     clock.advance(5)
     assert ring.current("ES256").kid == before

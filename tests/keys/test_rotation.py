@@ -14,7 +14,16 @@ from identity import unit_of_work
 from identity.models import AuditEvent
 from identity.sealing import UnsealFailed, unseal
 from idp.db import session_factory
-from keys import Algorithm, KeyPolicy, KeyState, SigningKey, list_keys, rotate_keys, run_due_maintenance
+from keys import (
+    Algorithm,
+    KeyPolicy,
+    KeyState,
+    NextKeyNotPublished,
+    SigningKey,
+    list_keys,
+    rotate_keys,
+    run_due_maintenance,
+)
 from keys.material import private_key, sealing_context
 
 from .support import DAY, KEK, OTHER_KEK, POLICY, Clock, bootstrap, make_ring
@@ -56,7 +65,14 @@ def test_a_rotation_retires_current_promotes_next_and_publishes_a_new_next(app: 
     clock.advance(600)
     with unit_of_work(session_factory(app)) as session:
         report = rotate_keys(
-            session, kek=KEK, policy=POLICY, actor="cli:op", now=clock(), algorithms=[Algorithm.ES256], reason="drill"
+            session,
+            kek=KEK,
+            policy=POLICY,
+            actor="cli:op",
+            now=clock(),
+            force=True,
+            algorithms=[Algorithm.ES256],
+            reason="drill",
         )
     (rotation,) = report.rotations
     after = _keys(app)
@@ -75,9 +91,27 @@ def test_a_rotation_retires_current_promotes_next_and_publishes_a_new_next(app: 
     assert _actions(app)[-2:] == [("signing_key.created", "cli:op"), ("signing_key.rotated", "cli:op")]
 
 
+def test_a_rotation_waits_until_relying_parties_can_have_fetched_the_next_key(app: Flask) -> None:
+    """No token that is still valid ever fails verification: an operator's rotation is refused, changing
+    nothing, while the next key is younger than the JWKS max-age plus the key cache; force overrides."""
+    clock = Clock()
+    bootstrap(app, clock)
+    before = {slot: [k.kid for k in keys] for slot, keys in _keys(app).items()}
+    events = _actions(app)
+    clock.advance(POLICY.publish_lead.total_seconds() - 1)
+    with pytest.raises(NextKeyNotPublished, match="force"), unit_of_work(session_factory(app)) as session:
+        rotate_keys(session, kek=KEK, policy=POLICY, actor="cli:op", now=clock(), algorithms=[Algorithm.RS256])
+    assert {slot: [k.kid for k in keys] for slot, keys in _keys(app).items()} == before
+    assert _actions(app) == events
+    clock.advance(1)
+    with unit_of_work(session_factory(app)) as session:
+        report = rotate_keys(session, kek=KEK, policy=POLICY, actor="cli:op", now=clock(), algorithms=[Algorithm.RS256])
+    assert [r.promoted for r in report.rotations] == before[Algorithm.RS256, KeyState.NEXT]
+
+
 def test_rotating_every_algorithm_bootstraps_first_when_needed(app: Flask) -> None:
     with unit_of_work(session_factory(app)) as session:
-        report = rotate_keys(session, kek=KEK, policy=POLICY, actor="cli:op", now=Clock()())
+        report = rotate_keys(session, kek=KEK, policy=POLICY, actor="cli:op", now=Clock()(), force=True)
     assert len(report.created) == 6
     assert {r.alg for r in report.rotations} == set(Algorithm)
     keys = _keys(app)
@@ -104,7 +138,7 @@ def test_retired_keys_are_removed_after_their_tokens_expired_and_lose_their_priv
     bootstrap(app, clock)
     with unit_of_work(session_factory(app)) as session:
         (rotation,) = rotate_keys(
-            session, kek=KEK, policy=POLICY, actor="cli:op", now=clock(), algorithms=[Algorithm.RS256]
+            session, kek=KEK, policy=POLICY, actor="cli:op", now=clock(), force=True, algorithms=[Algorithm.RS256]
         ).rotations
     clock.now = rotation.remove_after - dt.timedelta(seconds=1)
     with unit_of_work(session_factory(app)) as session:

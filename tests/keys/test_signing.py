@@ -222,7 +222,7 @@ def test_a_token_signed_with_a_removed_key_no_longer_verifies(app: Flask, ring: 
     token = sign_jwt(ring, _claims(ring), alg="EdDSA")
     with unit_of_work(session_factory(app)) as session:
         (rotation,) = rotate_keys(
-            session, kek=KEK, policy=POLICY, actor="test", now=clock(), algorithms=[Algorithm.EDDSA]
+            session, kek=KEK, policy=POLICY, actor="test", now=clock(), force=True, algorithms=[Algorithm.EDDSA]
         ).rotations
     clock.now = rotation.remove_after
     with pytest.raises(UnknownKid):
