@@ -274,7 +274,9 @@ def bench_name_search(url: str, samples: int, seed: int = 4) -> tuple[float, flo
     engine = make_engine(url)
     factory = make_session_factory(engine)
     with factory() as session:
-        names = list(session.scalars(select(Person.name_key).where(Person.id % 997 == 0).limit(samples * 4)))
+        total = session.scalar(select(func.count()).select_from(Person)) or 0
+        step = max(total // (samples * 4), 1)
+        names = list(session.scalars(select(Person.name_key).where(Person.id % step == 0).limit(samples * 4)))
     random.Random(seed).shuffle(names)
     queries = [f"{words[0]} {words[-1]}" for words in (name.split() for name in names[:samples])]
     timings = []
