@@ -124,9 +124,9 @@ def running(command: list[str], env: dict[str, str], ready_url: str, log: Path, 
             if process.poll() is not None or time.monotonic() > deadline:
                 raise SystemExit(f"{command[0]} did not start:\n{log.read_text()}")
             try:
-                if requests.get(ready_url, timeout=1).status_code == 200:
+                if requests.get(ready_url, timeout=5).status_code == 200:
                     break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # not listening yet, or still building the app
                 time.sleep(0.2)
         yield
     finally:
@@ -168,8 +168,7 @@ def our_server(args: argparse.Namespace, scratch: Path) -> Iterator[tuple[Target
     }
     app = ours.prepare(load_settings(environ=env))
     seeded = ours.seed(app)
-    command = [str(ROOT / ".venv" / "bin" / "idp"), "serve", "--port", str(port)]
-    command += ["--threads", str(args.threads)] if args.threads else []
+    command = server_command(args, port)
     base = env["IDP_ISSUER"]
     with running(command, our_environment(env), f"{base}/.well-known/openid-configuration", scratch / "ours.log"):
 
@@ -191,6 +190,18 @@ def our_server(args: argparse.Namespace, scratch: Path) -> Iterator[tuple[Target
             seeded,
         )
     app.extensions["idp.engine"].dispose()
+
+
+def server_command(args: argparse.Namespace, port: int) -> list[str]:
+    """``idp serve`` (granian), or the same WSGI app under gunicorn's threaded worker for comparison."""
+    if args.server == "gunicorn":
+        gunicorn = ROOT / ".venv" / "bin" / "gunicorn"
+        if not gunicorn.is_file():
+            raise SystemExit("--server gunicorn needs gunicorn: .venv/bin/pip install gunicorn")
+        threads = str(args.threads or 4)
+        return [str(gunicorn), "-w", "1", "--threads", threads, "-b", f"127.0.0.1:{port}", "idp.wsgi:app"]
+    command = [str(ROOT / ".venv" / "bin" / "idp"), "serve", "--port", str(port)]
+    return command + (["--threads", str(args.threads)] if args.threads else [])
 
 
 def install_node_provider() -> None:
@@ -374,6 +385,9 @@ def main() -> None:
     parser.add_argument("--endpoints", nargs="*", default=list(ENDPOINTS), choices=ENDPOINTS, metavar="ENDPOINT")
     parser.add_argument("--repeat", type=int, default=3, help="runs per endpoint and side; the best is shown")
     parser.add_argument("--skip-node", action="store_true", help="measure ours only")
+    parser.add_argument(
+        "--server", choices=("granian", "gunicorn"), default="granian", help="our WSGI server (default: idp serve)"
+    )
     parser.add_argument(
         "--set", action="append", default=[], metavar="IDP_NAME=VALUE", help="a setting of our server (repeatable)"
     )
