@@ -31,9 +31,11 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import create_engine, func, insert, select, text
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -247,15 +249,20 @@ def _settle(url: str) -> None:
     engine.dispose()
 
 
+def _spread_sample(session: Session, column: Any, samples: int, seed: int) -> tuple[int, list[Any]]:
+    """The number of persons, and *samples* values of *column* drawn from across the whole table."""
+    total = session.scalar(select(func.count()).select_from(Person)) or 0
+    step = max(total // (samples * 4), 1)
+    values = list(session.scalars(select(column).where(Person.id % step == 0).limit(samples * 4)))
+    random.Random(seed).shuffle(values)
+    return total, values[:samples]
+
+
 def bench_lookup(url: str, samples: int, seed: int = 2) -> tuple[float, float, int]:
     engine = make_engine(url)
     factory = make_session_factory(engine)
     with factory() as session:
-        total = session.scalar(select(func.count()).select_from(Person)) or 0
-        step = max(total // (samples * 4), 1)
-        pins = list(session.scalars(select(Person.pin).where(Person.id % step == 0).limit(samples * 4)))
-    random.Random(seed).shuffle(pins)
-    pins = pins[:samples]
+        total, pins = _spread_sample(session, Person.pin, samples, seed)
     for pin in pins[:50]:  # warm the connection pool and the statement cache
         with factory() as session, session.begin():
             get_person(session, pin)
@@ -274,11 +281,8 @@ def bench_name_search(url: str, samples: int, seed: int = 4) -> tuple[float, flo
     engine = make_engine(url)
     factory = make_session_factory(engine)
     with factory() as session:
-        total = session.scalar(select(func.count()).select_from(Person)) or 0
-        step = max(total // (samples * 4), 1)
-        names = list(session.scalars(select(Person.name_key).where(Person.id % step == 0).limit(samples * 4)))
-    random.Random(seed).shuffle(names)
-    queries = [f"{words[0]} {words[-1]}" for words in (name.split() for name in names[:samples])]
+        _total, names = _spread_sample(session, Person.name_key, samples, seed)
+    queries = [f"{words[0]} {words[-1]}" for words in (name.split() for name in names)]
     timings = []
     for query in queries:
         started = time.perf_counter()
