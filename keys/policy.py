@@ -61,6 +61,10 @@ class KeyPolicy:
         """How long a next key must have been published before automatic rotation lets it sign."""
         return dt.timedelta(seconds=self.jwks_max_age + self.cache_ttl)
 
+    def may_sign_from(self, next_key: SigningKey) -> dt.datetime:
+        """When *next_key* has been published long enough for every relying party to have fetched it."""
+        return next_key.created_at + self.publish_lead
+
     def remove_after(self, retired_at: dt.datetime) -> dt.datetime:
         """When a key retired at *retired_at* can leave the JWKS.
 
@@ -74,4 +78,4 @@ class KeyPolicy:
         if not self.rotation_interval or current.activated_at is None or next_key is None:
             return False
         old_enough = current.activated_at + dt.timedelta(seconds=self.rotation_interval) <= now
-        return old_enough and next_key.created_at + self.publish_lead <= now
+        return old_enough and self.may_sign_from(next_key) <= now

@@ -158,7 +158,7 @@ def _refuse_unpublished(
 ) -> None:
     for alg in algorithms:
         next_key = slots[alg, KeyState.NEXT]
-        ready = next_key.created_at + policy.publish_lead
+        ready = policy.may_sign_from(next_key)
         if ready > now:
             age = int((now - next_key.created_at).total_seconds())
             raise NextKeyNotPublished(
