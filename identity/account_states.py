@@ -26,6 +26,8 @@ class AccountTransition:
     name: str
     sources: frozenset[AccountStatus]
     target: AccountStatus
+    #: Whether the holder's sign-in sessions (and the portals' tokens under them) end with the change.
+    ends_sessions: bool = False
 
 
 _PENDING, _ACTIVE, _SUSPENDED = AccountStatus.PENDING_ACTIVATION, AccountStatus.ACTIVE, AccountStatus.SUSPENDED
@@ -33,9 +35,11 @@ ACCOUNT_TRANSITIONS = {
     t.name: t
     for t in (
         AccountTransition("activate", frozenset({_PENDING}), _ACTIVE),
-        AccountTransition("suspend", frozenset({_ACTIVE}), _SUSPENDED),
+        AccountTransition("suspend", frozenset({_ACTIVE}), _SUSPENDED, ends_sessions=True),
         AccountTransition("restore", frozenset({_SUSPENDED}), _ACTIVE),
-        AccountTransition("revoke", frozenset({_PENDING, _ACTIVE, _SUSPENDED}), AccountStatus.REVOKED),
+        AccountTransition(
+            "revoke", frozenset({_PENDING, _ACTIVE, _SUSPENDED}), AccountStatus.REVOKED, ends_sessions=True
+        ),
     )
 }
 #: "activate" is the holder's own step, with the one-time code (identity.accounts.activate_account).

@@ -27,20 +27,25 @@ class Transition:
     target: PersonStatus
     #: Whether the person's valid card stops being valid (revoked or dead holders have none).
     closes_card: bool = False
+    #: Whether the person's sign-in sessions (and the portals' tokens under them) end with the change.
+    ends_sessions: bool = False
 
 
 _ACTIVE, _SUSPENDED = PersonStatus.ACTIVE, PersonStatus.SUSPENDED
 TRANSITIONS = {
     t.name: t
     for t in (
-        Transition("suspend", frozenset({_ACTIVE}), PersonStatus.SUSPENDED),
+        Transition("suspend", frozenset({_ACTIVE}), PersonStatus.SUSPENDED, ends_sessions=True),
         Transition("restore", frozenset({_SUSPENDED}), PersonStatus.ACTIVE),
-        Transition("revoke", frozenset({_ACTIVE, _SUSPENDED}), PersonStatus.REVOKED, closes_card=True),
+        Transition(
+            "revoke", frozenset({_ACTIVE, _SUSPENDED}), PersonStatus.REVOKED, closes_card=True, ends_sessions=True
+        ),
         Transition(
             "deceased",
             frozenset({_ACTIVE, _SUSPENDED, PersonStatus.REVOKED}),
             PersonStatus.DECEASED,
             closes_card=True,
+            ends_sessions=True,
         ),
     )
 }

@@ -1,4 +1,9 @@
-"""The application factory: configuration, database, error pages and CLI, in a fixed order."""
+"""The application factory: one setup step per concern, in a fixed order.
+
+config → database → browser protections → languages → services → protocol → pages → errors.
+Nothing is connected or loaded at import time; every other module reaches the services through
+``idp.context`` and never imports this one.
+"""
 
 from __future__ import annotations
 
@@ -6,21 +11,26 @@ import logging
 
 from flask import Flask
 
-from .config import Settings, load_settings
+from identity.password_policy import PasswordPolicy
+from identity.passwords import PasswordHasher
+from keys import KeyRing
+
+from . import context
+from .config import Settings, key_policy, load_settings
 
 
 def create_app(settings: Settings | None = None) -> Flask:
-    """Build the service. Nothing is connected or loaded at import time, only here."""
     settings = settings or load_settings()
     app = Flask("idp", instance_path=settings.instance_path or None, instance_relative_config=True)
-    setup_config(app, settings)
     from . import db, errors, i18n, models, security  # noqa: F401  (models: complete metadata first)
     from .interaction.setup import setup_interaction
     from .oidc.setup import setup_oidc
 
+    setup_config(app, settings)
     db.setup_db(app)
     security.setup_security(app, settings)
     i18n.setup_i18n(app)
+    setup_services(app, settings)
     setup_oidc(app, settings)
     setup_interaction(app)
     errors.setup_errors(app)
@@ -29,7 +39,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
 def setup_config(app: Flask, settings: Settings) -> None:
     """Copy the typed settings into Flask's config and keep the object for the rest of the code."""
-    app.extensions["idp.settings"] = settings
+    context.install(app, "settings", settings)
     app.config.update(
         SECRET_KEY=settings.secret_key,
         MAX_CONTENT_LENGTH=settings.max_content_length,
@@ -37,10 +47,33 @@ def setup_config(app: Flask, settings: Settings) -> None:
         MAX_FORM_PARTS=100,
         TESTING=settings.env == "test",
         DEBUG=False,
+        PROPAGATE_EXCEPTIONS=False,  # every error is answered by idp.errors, in tests exactly as in production
     )
     logging.getLogger("idp").setLevel(settings.log_level.upper())
 
 
-def settings_of(app: Flask) -> Settings:
-    settings: Settings = app.extensions["idp.settings"]
-    return settings
+def setup_services(app: Flask, settings: Settings) -> None:
+    """The signing-key ring and the password tools, shared by every request of this process."""
+    keyring = context.install(
+        app,
+        "keyring",
+        KeyRing(context.session_factory(app), kek=settings.key_encryption_key_bytes(), policy=key_policy(settings)),
+    )
+
+    @app.before_request
+    def _signing_keys_loaded() -> None:
+        """The first load of the key ring writes (bootstrap) on its own connection: do it before this
+        request opens a transaction, or SQLite would make the two wait on each other. Later refreshes
+        run in the background and never block a request."""
+        keyring.jwks_document()
+
+    context.install(
+        app,
+        "hasher",
+        PasswordHasher(
+            time_cost=settings.argon2_time_cost,
+            memory_cost=settings.argon2_memory_cost,
+            parallelism=settings.argon2_parallelism,
+        ),
+    )
+    context.install(app, "password_policy", PasswordPolicy())

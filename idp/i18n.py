@@ -1,8 +1,8 @@
 """Languages of the pages: Vietnamese by default, English on request.
 
 The choice comes from ``?lang=`` (the switch on every page), remembered in the session, or from an
-authorization request's ``ui_locales``. Catalogues are compiled from the shipped ``.po`` files into
-the instance folder at start, so no generated file is kept in the repository.
+authorization request's ``ui_locales`` (``idp.browser``). Catalogues are compiled from the shipped
+``.po`` files into the instance folder at start, so no generated file is kept in the repository.
 """
 
 from __future__ import annotations
@@ -13,26 +13,17 @@ from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import Flask, request, session
-from flask_babel import Babel, get_locale
+from flask import Flask
+from flask_babel import get_locale
 
-SUPPORTED = ("vi", "en")
-DEFAULT = "vi"
-
-
-def select_locale() -> str:
-    choice = request.args.get("lang")
-    if choice in SUPPORTED:
-        session["lang"] = choice
-        return choice
-    remembered = session.get("lang")
-    return remembered if remembered in SUPPORTED else DEFAULT
+from .browser import DEFAULT_LOCALE, SUPPORTED_LOCALES, select_locale
+from .extensions import babel
 
 
 def compile_catalogues(target: Path) -> Path:
     """Write ``.mo`` files for every shipped ``.po`` catalogue; returns the translations directory."""
     source = resources.files("idp") / "translations"
-    for language in SUPPORTED:
+    for language in SUPPORTED_LOCALES:
         po_file = source / language / "LC_MESSAGES" / "messages.po"
         if not po_file.is_file():
             continue
@@ -50,9 +41,9 @@ def compile_catalogues(target: Path) -> Path:
 def setup_i18n(app: Flask) -> None:
     directory = compile_catalogues(Path(app.instance_path) / "translations")
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(directory)
-    app.config["BABEL_DEFAULT_LOCALE"] = DEFAULT
-    Babel(app, locale_selector=select_locale)
+    app.config["BABEL_DEFAULT_LOCALE"] = DEFAULT_LOCALE
+    babel.init_app(app, locale_selector=select_locale)
 
     @app.context_processor
     def _locale() -> dict[str, str]:
-        return {"current_locale": str(get_locale() or DEFAULT)}
+        return {"current_locale": str(get_locale() or DEFAULT_LOCALE)}

@@ -9,11 +9,13 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from flask import Flask
 
+from . import context
+
 
 def alembic_config(app: Flask) -> Config:
     config = Config()
     config.set_main_option("script_location", str(resources.files("idp") / "migrations"))
-    config.attributes["engine"] = app.extensions["idp.engine"]
+    config.attributes["engine"] = context.engine(app)
     return config
 
 
@@ -22,6 +24,6 @@ def upgrade_database(app: Flask, revision: str = "head") -> None:
 
 
 def current_revision(app: Flask) -> str | None:
-    with app.extensions["idp.engine"].connect() as connection:
+    with context.engine(app).connect() as connection:
         heads = MigrationContext.configure(connection).get_current_heads()
     return ",".join(sorted(heads)) or None

@@ -2,5 +2,5 @@
 
 import clients.models  # noqa: F401
 import identity.models  # noqa: F401
-import idp.oidc.models  # noqa: F401
+import idp.sso.models  # noqa: F401
 import keys.models  # noqa: F401

@@ -21,6 +21,8 @@ from typing import Any
 
 from flask import Flask
 
+from . import context
+
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 DISCOVERY_PATH = "/.well-known/openid-configuration"
@@ -90,8 +92,8 @@ def _reusable(status: str, headers: list[tuple[str, str]]) -> bool:
 
 def install(app: Flask) -> None:
     """Put the middleware in front of the app's own WSGI callable (the HTTP server's entry point)."""
-    discovery_etag: str = app.extensions["idp.discovery"][1]
-    keyring = app.extensions["idp.keyring"]
+    discovery_etag = context.discovery_document(app)[1]
+    keyring = context.keyring(app)
     app.wsgi_app = PublishedDocuments(  # type: ignore[method-assign]
         app.wsgi_app,
         {DISCOVERY_PATH: lambda: discovery_etag, JWKS_PATH: lambda: keyring.jwks_document()[1]},

@@ -13,11 +13,9 @@ from __future__ import annotations
 
 from flask import Flask, Request, Response
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
-from flask_wtf import CSRFProtect
 
 from .config import Settings
-
-csrf = CSRFProtect()
+from .extensions import csrf
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; style-src 'self'; img-src 'self' data:; "

@@ -30,9 +30,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from joserfc import jwt
 from joserfc.errors import SecurityWarning
 
-from idp import create_app
+from idp import context, create_app
 from idp.config import load_settings
-from idp.db import session_factory
+from idp.context import session_factory
 from idp.migrate import upgrade_database
 from keys import Algorithm, KeyPolicy, KeyRing, sign_jwt, verify_jwt
 from keys.generate import generate_key
@@ -96,7 +96,7 @@ def main() -> None:
             )
         jwks = _per_call(ring.jwks_document, 100_000)
         print(f"jwks_document() between refreshes: {jwks:.2f} µs per call; token length {len(token)} bytes (EdDSA)")
-        app.extensions["idp.engine"].dispose()
+        context.engine(app).dispose()
 
 
 if __name__ == "__main__":

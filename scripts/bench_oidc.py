@@ -55,6 +55,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import bench_oidc_ours as ours
 
+from idp import context
 from idp.config import load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -189,7 +190,7 @@ def our_server(args: argparse.Namespace, scratch: Path) -> Iterator[tuple[Target
             app,
             seeded,
         )
-    app.extensions["idp.engine"].dispose()
+    context.engine(app).dispose()
 
 
 def server_command(args: argparse.Namespace, port: int) -> list[str]:

@@ -9,7 +9,7 @@ server under test uses:
   POST /login, the redirect with a code, and its exchange at /token. That yields a genuine
   authorization code row, grant and access token (the one userinfo is measured with).
 * ``mint_codes`` / ``mint_refresh_tokens``: copies of that genuine code row (or grant and refresh token
-  rows), each with its own fresh secret stored as ``idp.oidc.opaque.digest`` — exactly what the
+  rows), each with its own fresh secret stored as ``idp.sso.opaque.digest`` — exactly what the
   grants store — inserted in one transaction. The server cannot tell them from codes issued by
   /authorize, and they are made in seconds instead of one authorization request each.
 * ``login_argon2_share``: the CPU time of POST /login with a valid PIN and password, and the share of it
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import cProfile
+import datetime as dt
 import hashlib
 import os
 import pstats
@@ -36,13 +37,13 @@ from sqlalchemy import insert, select
 from clients import ClientSpec, register_client
 from identity import issue_person, person_facts
 from identity.accounts import activate_account, open_account
-from idp import create_app
+from identity.types import utcnow
+from idp import context, create_app
 from idp.config import Settings
-from idp.db import session_factory
+from idp.context import session_factory
 from idp.migrate import upgrade_database
-from idp.oidc.codes import code_expiry
-from idp.oidc.models import AuthorizationCode, Grant, RefreshToken
-from idp.oidc.opaque import digest, new_secret
+from idp.sso.models import AuthorizationCode, Grant, RefreshToken
+from idp.sso.opaque import digest, new_secret
 
 PASSWORD = "correct horse battery staple"
 REDIRECT_URI = "http://127.0.0.1:8765/callback"
@@ -91,8 +92,8 @@ def seed(app: Flask) -> Seeded:
             person.pin,
             code,
             PASSWORD,
-            hasher=app.extensions["idp.hasher"],
-            policy=app.extensions["idp.password_policy"],
+            hasher=context.hasher(app),
+            policy=context.password_policy(app),
         )
         session.commit()
         portal_id, backend_id, pin = portal.client_id, backend.client_id, person.pin
@@ -152,12 +153,12 @@ def _columns(row: Any, *, skip: tuple[str, ...]) -> dict[str, Any]:
 
 def mint_codes(app: Flask, seeded: Seeded, count: int) -> list[str]:
     """*count* fresh codes like the genuine one, valid for the configured code lifetime."""
-    settings: Settings = app.extensions["idp.settings"]
+    settings: Settings = context.settings(app)
     codes = [new_secret() for _ in range(count)]
     with session_factory(app)() as session:
         model = session.scalars(select(AuthorizationCode).where(AuthorizationCode.code_hash == seeded.code_hash)).one()
         template = _columns(model, skip=("id", "code_hash", "nonce", "used_at", "grant_id", "expires_at"))
-        expires = code_expiry(settings.authorization_code_ttl)
+        expires = utcnow() + dt.timedelta(seconds=settings.authorization_code_ttl)
         rows = [
             {**template, "code_hash": digest(code), "nonce": secrets.token_urlsafe(12), "expires_at": expires}
             for code in codes
@@ -228,21 +229,21 @@ class _TimedHasher:
 
 def login_argon2_share(app: Flask, pin: str, rounds: int) -> LoginShare:
     """Median over *rounds* sign-ins (POST /login with a valid PIN and password) of each figure."""
-    hasher = app.extensions["idp.hasher"]
+    hasher = context.hasher(app)
     measured = []
     try:
         for _ in range(rounds):
-            timed = app.extensions["idp.hasher"] = _TimedHasher(hasher)
+            timed = context.install(app, "hasher", _TimedHasher(hasher))
             start = time.process_time()
             _sign_in(app, pin)
             cpu = time.process_time() - start
-            app.extensions["idp.hasher"] = hasher
+            context.install(app, "hasher", hasher)
             profile = cProfile.Profile(time.process_time)
             profile.runcall(_sign_in, app, pin)
             stats = pstats.Stats(profile)
             measured.append((cpu, timed.cpu / cpu, _argon2_seconds(stats) / stats.total_tt))  # type: ignore[attr-defined]
     finally:
-        app.extensions["idp.hasher"] = hasher
+        context.install(app, "hasher", hasher)
     middle = len(measured) // 2
     return LoginShare(*(sorted(column)[middle] for column in zip(*measured, strict=True)))
 

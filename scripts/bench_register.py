@@ -47,6 +47,7 @@ from identity.names import fold_for_search
 from identity.pin import pin_prefix
 from identity.places import places
 from identity.search import find_people
+from idp import context
 
 FAMILY = [
     "Nguyễn",
@@ -210,7 +211,7 @@ def _migrate(url: str, workdir: Path) -> None:
 
     app = create_app(load_settings(environ={}, env="test", database_url=url, instance_path=str(workdir)))
     upgrade_database(app)
-    app.extensions["idp.engine"].dispose()
+    context.engine(app).dispose()
 
 
 def bench_import(url: str, csv_path: Path, rows: int) -> tuple[float, str]:

@@ -34,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import bench_oidc_ours as ours
 
+from idp import context
 from idp.config import load_settings
 from idp.published_documents import install
 
@@ -145,7 +146,7 @@ def profile(args: argparse.Namespace, instance: Path) -> None:
     def count(*_: Any) -> None:
         statements[0] += 1
 
-    event.listen(app.extensions["idp.engine"], "before_cursor_execute", count)
+    event.listen(context.engine(app), "before_cursor_execute", count)
     for endpoint in args.endpoints:
         environs = requests_for(app, seeded, endpoint, WARM_UP + args.n)
         for environ in environs[:WARM_UP]:
@@ -172,7 +173,7 @@ def profile(args: argparse.Namespace, instance: Path) -> None:
         if profiler is not None:
             profiler.stop()
             Path(f"{args.profile}.{endpoint}").write_text(profiler.output_text(unicode=False, color=False))
-    app.extensions["idp.engine"].dispose()
+    context.engine(app).dispose()
 
 
 if __name__ == "__main__":

@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session
 
 from identity.audit import GENESIS_HASH
 from identity.db import Base, normalise_url
-from idp import create_app
+from idp import context, create_app
 from idp.config import Settings, load_settings
-from idp.db import session_factory
+from idp.context import session_factory
 from idp.migrate import upgrade_database
 
 #: Fast argon2 parameters for tests; production values are enforced by config validation.
@@ -65,7 +65,7 @@ def app(settings: Settings) -> Iterator[Flask]:
     application = create_app(settings)
     upgrade_database(application)
     yield application
-    application.extensions["idp.engine"].dispose()
+    context.engine(application).dispose()
 
 
 @pytest.fixture(autouse=True)
@@ -74,7 +74,7 @@ def _empty_database(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
     if "app" not in request.fixturenames:
         return
-    engine = request.getfixturevalue("app").extensions["idp.engine"]
+    engine = context.engine(request.getfixturevalue("app"))
     tables = [t.name for t in reversed(Base.metadata.sorted_tables) if t.name != "audit_head"]
     with engine.begin() as connection:
         if connection.dialect.name == "postgresql":

@@ -20,8 +20,8 @@ from flask import Flask
 
 from clients import ClientSpec, register_client
 from identity.accounts import activate_account, open_account
-from idp import create_app
-from idp.db import session_factory
+from idp import context, create_app
+from idp.context import session_factory
 from idp.migrate import upgrade_database
 from tests import factories
 from tests.conftest import TEST_ARGON2, make_settings
@@ -57,7 +57,7 @@ def provider_app(request: pytest.FixtureRequest, database_url: str, tmp_path: Pa
     app = create_app(make_settings(f"sqlite:///{tmp_path / 'e2e.sqlite3'}", tmp_path / "setup"))
     upgrade_database(app)
     yield app
-    app.extensions["idp.engine"].dispose()
+    context.engine(app).dispose()
 
 
 def seed(app: Flask, redirect_uri: str) -> Seeded:
@@ -76,8 +76,8 @@ def seed(app: Flask, redirect_uri: str) -> Seeded:
             person.pin,
             code,
             PASSWORD,
-            hasher=app.extensions["idp.hasher"],
-            policy=app.extensions["idp.password_policy"],
+            hasher=context.hasher(app),
+            policy=context.password_policy(app),
         )
         session.commit()
         assert secret is not None
@@ -104,7 +104,7 @@ def server(provider_app: Flask, tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """``idp serve`` on a free port; always stopped (terminate, then kill) when the test ends."""
     port = free_port()
     issuer = f"http://127.0.0.1:{port}"
-    database_url = provider_app.extensions["idp.settings"].database_url
+    database_url = context.settings(provider_app).database_url
     log = tmp_path / "server.log"
     with log.open("wb") as output:
         process = subprocess.Popen(

@@ -7,13 +7,14 @@ from alembic.migration import MigrationContext
 from flask import Flask
 
 from identity.db import Base
+from idp import context
 from idp.migrate import current_revision
 
 
 def test_migrations_reach_head_and_match_the_models(app: Flask) -> None:
-    engine = app.extensions["idp.engine"]
+    engine = context.engine(app)
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
-        differences = compare_metadata(context, Base.metadata)
+        migration = MigrationContext.configure(connection, opts={"compare_type": True})
+        differences = compare_metadata(migration, Base.metadata)
     assert differences == []
     assert current_revision(app) is not None

@@ -5,22 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 
 from identity import (
-    AccountStatus,
     account_record,
-    change_account_status,
     get_account,
     open_account,
     unit_of_work,
     verify_in_person,
 )
 
-from ..app import settings_of
-from ..db import session_factory
-from ..oidc.sessions import end_sessions_of_person
+from ..context import session_factory, settings
+from ..sso.status_changes import change_account_state
 from . import actor_option, emit, json_option, reason_option
 
 HANDOVER = (
@@ -64,12 +60,11 @@ def _describe(record: dict[str, Any]) -> str:
 @actor_option
 @with_appcontext
 def open_(pin: str, as_json: bool, actor: str) -> None:
-    settings = settings_of(current_app)
     with unit_of_work(session_factory()) as session:
-        account, code = open_account(session, pin, actor=actor, ttl_seconds=settings.activation_code_ttl)
+        account, code = open_account(session, pin, actor=actor, ttl_seconds=settings().activation_code_ttl)
         record = account_record(account)
     # ASVS 14.2.1: the code travels on its own, never in the URL.
-    url = f"{settings.issuer.rstrip('/')}/activate"
+    url = f"{settings().issuer.rstrip('/')}/activate"
     expires = record["activation_code_expires_at"]
     emit(
         {**record, "activation_code": code, "activation_url": url, "instructions": HANDOVER},
@@ -103,9 +98,7 @@ def _status_command(name: str, help_text: str) -> click.Command:
     @with_appcontext
     def run(pin: str, reason: str, as_json: bool, actor: str) -> None:
         with unit_of_work(session_factory()) as session:
-            account = change_account_status(session, pin, name, reason=reason, actor=actor)
-            if account.status is not AccountStatus.ACTIVE:
-                end_sessions_of_person(session, account.person_id, reason=f"account {account.status.value}")
+            account = change_account_state(session, pin, name, reason=reason, actor=actor)
             record = account_record(account)
         emit(record, as_json=as_json, text=f"E-ID account of {record['pin']} is now {record['status']}.")
 

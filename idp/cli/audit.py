@@ -9,7 +9,7 @@ from flask.cli import with_appcontext
 
 from identity import audit, unit_of_work
 
-from ..db import session_factory
+from ..context import session_factory
 from . import emit, json_option
 
 

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 
 from clients import (
@@ -27,8 +26,7 @@ from clients.jwks import MAX_JWKS_LENGTH
 from clients.metadata import DEFAULT_GRANT_TYPES
 from identity import unit_of_work
 
-from ..app import settings_of
-from ..db import session_factory
+from ..context import session_factory, settings
 from . import actor_option, emit, json_option, reason_option
 
 STORE_SECRET_NOW = "Store this client secret now: it is shown only this once, and the provider keeps only a hash of it."
@@ -105,7 +103,7 @@ def add(
         require_pkce=not no_pkce,
         approve_restricted=approve_restricted,
     )
-    allow_http_loopback = settings_of(current_app).allows_http_loopback_redirects
+    allow_http_loopback = settings().allows_http_loopback_redirects
     with unit_of_work(session_factory()) as session:
         client, secret = register_client(session, spec, actor=actor, allow_http_loopback=allow_http_loopback)
         record = client_record(client)

@@ -8,9 +8,9 @@ from flask.cli import with_appcontext
 
 from identity import unit_of_work
 
-from ..db import session_factory
+from ..context import session_factory
 from ..migrate import current_revision, upgrade_database
-from ..oidc.housekeeping import purge_expired
+from ..sso.housekeeping import purge_expired
 from . import emit, json_option
 
 

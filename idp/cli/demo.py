@@ -8,7 +8,7 @@ from flask.cli import with_appcontext
 
 from identity import InvalidInput
 
-from ..app import settings_of
+from ..context import settings
 from ..demo.seed import DEMO_PASSWORD, DEMO_PIN, seed
 from . import emit, json_option
 
@@ -17,8 +17,7 @@ from . import emit, json_option
 @json_option
 @with_appcontext
 def command(as_json: bool) -> None:
-    settings = settings_of(current_app)
-    if settings.is_production:
+    if settings().is_production:
         raise InvalidInput("Demonstration data (with a published password) is never loaded in production.")
     report = seed(current_app)
     persons = report.persons
@@ -30,7 +29,7 @@ def command(as_json: bool) -> None:
     }
     lines = [
         f"Demo persons: {persons.created + persons.flagged} added, {persons.unchanged} already present.",
-        f"Demo citizen: PIN {DEMO_PIN}, password {DEMO_PASSWORD!r} — sign in at {settings.issuer}/login",
+        f"Demo citizen: PIN {DEMO_PIN}, password {DEMO_PASSWORD!r} — sign in at {settings().issuer}/login",
         f"Demo portal client_id: {report.client_id}",
     ]
     if report.client_secret:

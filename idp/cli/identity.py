@@ -6,15 +6,12 @@ import sys
 from pathlib import Path
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 from tqdm import tqdm
 
 from identity import (
     ImportSummary,
-    PersonStatus,
     bind_card,
-    change_status,
     find_people,
     get_person,
     import_csv,
@@ -27,8 +24,8 @@ from identity import (
 )
 from identity.importer import DEFAULT_BATCH, check_file
 
-from ..db import session_factory
-from ..oidc.sessions import end_sessions_of_person
+from ..context import session_factory
+from ..sso.status_changes import change_identity_status
 from . import actor_option, emit, json_option, reason_option
 
 
@@ -149,7 +146,7 @@ def _lifecycle_command(name: str, help_text: str, *, with_death_date: bool = Fal
     @with_appcontext
     def run(pin: str, reason: str, as_json: bool, actor: str, died_on: str | None = None) -> None:
         with unit_of_work(session_factory()) as session:
-            person = change_status(
+            person = change_identity_status(
                 session,
                 pin,
                 name,
@@ -157,8 +154,6 @@ def _lifecycle_command(name: str, help_text: str, *, with_death_date: bool = Fal
                 actor=actor,
                 died_on=parse_date(died_on, label="date of death") if died_on else None,
             )
-            if person.status is not PersonStatus.ACTIVE:
-                end_sessions_of_person(session, person.id, reason=f"identity {person.status.value}")
             record = person_record(session, person)
         emit(record, as_json=as_json, text=f"Identity {record['pin']} is now {record['status']}.")
 
@@ -228,7 +223,7 @@ def import_file(file: Path, batch_size: int, as_json: bool, actor: str) -> None:
     show_bar = sys.stderr.isatty() and not as_json
     with tqdm(total=total, unit="row", disable=not show_bar, file=sys.stderr) as bar:
         summary = import_csv(
-            session_factory(current_app), file, actor=actor, batch_size=batch_size, progress=bar.update
+            session_factory(), file, actor=actor, batch_size=batch_size, progress=bar.update
         )
     emit(summary.as_dict(), as_json=as_json, text=_import_report(summary))
     if summary.rejected:

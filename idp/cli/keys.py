@@ -9,21 +9,19 @@ from __future__ import annotations
 from typing import Any
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 
 from identity import unit_of_work
 from identity.types import utcnow
 from keys import Algorithm, KeyPolicy, SigningKey, ensure_keys, list_keys, rotate_keys
 
-from ..app import settings_of
-from ..db import session_factory
+from ..context import keyring, session_factory, settings
 from . import actor_option, emit, json_option
 
 
 def _policy() -> KeyPolicy:
     """The lifecycle timing of the app's own key ring, so a manual rotation retires keys exactly as the service does."""
-    policy: KeyPolicy = current_app.extensions["idp.keyring"].policy
+    policy: KeyPolicy = keyring().policy
     return policy
 
 
@@ -60,9 +58,8 @@ def _describe(record: dict[str, Any]) -> str:
 @actor_option
 @with_appcontext
 def list_command(as_json: bool, actor: str) -> None:
-    settings = settings_of(current_app)
     with unit_of_work(session_factory()) as session:
-        created = ensure_keys(session, kek=settings.key_encryption_key_bytes(), actor=actor, now=utcnow())
+        created = ensure_keys(session, kek=settings().key_encryption_key_bytes(), actor=actor, now=utcnow())
         records = [_record(key) for key in list_keys(session)]
     lines = [_describe(record) for record in records]
     if created:
@@ -82,12 +79,11 @@ def list_command(as_json: bool, actor: str) -> None:
 @actor_option
 @with_appcontext
 def rotate_command(alg: str | None, reason: str | None, force: bool, as_json: bool, actor: str) -> None:
-    settings = settings_of(current_app)
     algorithms = (Algorithm(alg),) if alg else tuple(Algorithm)
     with unit_of_work(session_factory()) as session:
         report = rotate_keys(
             session,
-            kek=settings.key_encryption_key_bytes(),
+            kek=settings().key_encryption_key_bytes(),
             policy=_policy(),
             actor=actor,
             now=utcnow(),

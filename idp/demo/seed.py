@@ -13,8 +13,7 @@ from identity import ImportSummary, import_csv, unit_of_work
 from identity.accounts import activate_account, open_account
 from identity.authn import find_account
 
-from ..app import settings_of
-from ..db import session_factory
+from .. import context
 
 DEMO_ACTOR = "demo"
 #: The demo citizen (from persons.csv) and a password that passes the password policy.
@@ -34,8 +33,8 @@ class DemoReport:
 
 def seed(app: Flask) -> DemoReport:
     with resources.as_file(resources.files("idp") / "demo" / "persons.csv") as path:
-        persons = import_csv(session_factory(app), path, actor=DEMO_ACTOR)
-    with unit_of_work(session_factory(app)) as session:
+        persons = import_csv(context.session_factory(app), path, actor=DEMO_ACTOR)
+    with unit_of_work(context.session_factory(app)) as session:
         account_created = _demo_account(app, session)
         client_id, secret = _demo_portal(app, session)
     return DemoReport(persons, account_created, client_id, secret)
@@ -44,15 +43,15 @@ def seed(app: Flask) -> DemoReport:
 def _demo_account(app: Flask, session: Session) -> bool:
     if find_account(session, DEMO_PIN) is not None:
         return False
-    settings = settings_of(app)
-    _account, code = open_account(session, DEMO_PIN, actor=DEMO_ACTOR, ttl_seconds=settings.activation_code_ttl)
+    ttl = context.settings(app).activation_code_ttl
+    _account, code = open_account(session, DEMO_PIN, actor=DEMO_ACTOR, ttl_seconds=ttl)
     activate_account(
         session,
         DEMO_PIN,
         code,
         DEMO_PASSWORD,
-        hasher=app.extensions["idp.hasher"],
-        policy=app.extensions["idp.password_policy"],
+        hasher=context.hasher(app),
+        policy=context.password_policy(app),
     )
     return True
 
@@ -69,6 +68,6 @@ def _demo_portal(app: Flask, session: Session) -> tuple[str, str | None]:
         first_party=True,
     )
     client, secret = register_client(
-        session, spec, actor=DEMO_ACTOR, allow_http_loopback=settings_of(app).allows_http_loopback_redirects
+        session, spec, actor=DEMO_ACTOR, allow_http_loopback=context.settings(app).allows_http_loopback_redirects
     )
     return client.client_id, secret

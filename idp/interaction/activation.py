@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import current_app, render_template
+from flask import render_template
 from flask_babel import gettext as _
 
 from identity import IdentityError
 from identity.accounts import activate_account
 
-from ..db import db_session
+from .. import context
+from ..db import standing_session
 from .blueprint import bp
 from .forms import ActivationForm
 from .messages import for_citizen
@@ -23,20 +24,18 @@ def activate():  # type: ignore[no-untyped-def]
         return render_template("activate.html", form=form, error=_("Please fill in every field.")), 400
     if form.password.data != form.confirm.data:
         return render_template("activate.html", form=form, error=_("The two passwords are not the same.")), 400
-    session = db_session()
+    policy = context.password_policy()
     try:
+        # A wrong code counts against the activation code's attempts, and that count stands.
         activate_account(
-            session,
+            standing_session(),
             form.pin.data,
             form.code.data,
             form.password.data,
-            hasher=current_app.extensions["idp.hasher"],
-            policy=current_app.extensions["idp.password_policy"],
+            hasher=context.hasher(),
+            policy=policy,
         )
     except IdentityError as error:
-        session.commit()  # failed-attempt counters stand
-        policy = current_app.extensions["idp.password_policy"]
         message = for_citizen(error, min_password_length=policy.min_length)
         return render_template("activate.html", form=form, error=message), 400
-    session.commit()
     return render_template("activated.html")

@@ -1,38 +1,40 @@
 """Sign-in with PIN and password.
 
-The same message answers an unknown PIN and a wrong password (ASVS 6.3.8); a new SSO session, with
-a new identifier, starts at every successful sign-in (ASVS 7.2.4) and the previous one ends.
+The same message answers an unknown PIN and a wrong password (ASVS 6.3.8); a PIN typed with other
+than the digits 0-9 gets its precise message, which says nothing about the register. A new SSO
+session, with a new identifier, starts at every successful sign-in (ASVS 7.2.4) and the previous one
+ends.
 """
 
 from __future__ import annotations
 
 import logging
 
-from flask import current_app, redirect, render_template, request, url_for
+from flask import redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from identity import IdentityError
+from identity import CredentialRejected, InvalidPin
 from identity.authn import authenticate_password
 
-from ..app import settings_of
+from .. import context
+from ..browser import current_sso_session, set_session_cookie
 from ..db import db_session
-from ..oidc import acr
-from ..oidc.browser import current_sso_session, set_session_cookie
-from ..oidc.sessions import replace_session
-from . import store
+from ..oidc import interactions
+from ..sso import acr
+from ..sso.sessions import replace_session
 from .blueprint import bp
 from .forms import LoginForm
+from .messages import for_citizen
 
 #: ASVS 16.3.1: every refused sign-in is logged (never the password; the PIN without its serial).
 security_log = logging.getLogger("idp.security")
-GENERIC_FAILURE = "The personal identification number or the password is not correct."
 
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():  # type: ignore[no-untyped-def]
     form = LoginForm()
-    interaction = store.load(request.values.get("interaction"))
-    if request.method == "GET":
+    interaction = interactions.load(request.values.get("interaction"))
+    if request.method != "POST":
         form.interaction.data = interaction.id if interaction else ""
         if interaction and (hint := interaction.params.get("login_hint")):
             form.pin.data = hint
@@ -41,14 +43,14 @@ def login():  # type: ignore[no-untyped-def]
         return render_template("login.html", form=form, error=_("Please fill in both fields.")), 400
     session = db_session()
     try:
-        account = authenticate_password(
-            session, form.pin.data, form.password.data, hasher=current_app.extensions["idp.hasher"]
-        )
-    except IdentityError:
-        session.rollback()
+        account = authenticate_password(session, form.pin.data, form.password.data, hasher=context.hasher())
+    except InvalidPin as error:
+        return render_template("login.html", form=form, error=for_citizen(error)), 400
+    except CredentialRejected:
         # %r: whatever was typed is quoted and escaped, so it cannot forge a log line.
         security_log.warning("sign-in refused: PIN %r, from %s", form.pin.data[:6] + "******", request.remote_addr)
-        return render_template("login.html", form=form, error=_(GENERIC_FAILURE)), 401
+        error = _("The personal identification number or the password is not correct.")
+        return render_template("login.html", form=form, error=error), 401
     amr = ("pwd",)
     _row, cookie = replace_session(
         session,
@@ -56,22 +58,13 @@ def login():  # type: ignore[no-untyped-def]
         account,
         amr=amr,
         acr=acr.achieved(amr, account.identity_level).value,
-        settings=settings_of(current_app),
+        settings=context.settings(),
     )
-    session.commit()
     if interaction is not None:
-        store.mark_logged_in(interaction.id)
+        interactions.mark_logged_in(interaction.id)
         target = url_for("authorize.resume", interaction=interaction.id)
     else:
-        target = url_for("interaction.signed_in")
+        target = url_for("interaction.home")
     response = redirect(target, code=303)  # RFC 9700 §4.12: never 307 after a credential POST
     set_session_cookie(response, cookie)
     return response
-
-
-@bp.route("/signed-in")
-def signed_in():  # type: ignore[no-untyped-def]
-    sso = current_sso_session()
-    if sso is None:
-        return redirect(url_for("interaction.login"), code=303)
-    return render_template("signed_in.html", sso=sso)

@@ -2,7 +2,8 @@
 
 ``identity`` says exactly why it refuses, in English, for registrars, logs and the CLI; a citizen on a
 page gets the same reason translated, chosen by the error's stable ``code`` (and a weak password's
-``reason``). An error without a translation here keeps its English sentence.
+``reason``). An error without a sentence here gets a general one: pages never show English from
+the register.
 """
 
 from __future__ import annotations
@@ -36,7 +37,10 @@ _WEAK_PASSWORD = {
 }
 
 
-def for_citizen(error: IdentityError, *, min_password_length: int) -> str:
+_GENERAL = _l("This cannot be done. Check what you typed and try again, or ask a registrar for help.")
+
+
+def for_citizen(error: IdentityError, *, min_password_length: int = 0) -> str:
     reason = getattr(error, "reason", None)
     if error.code == "weak_password" and reason == "too_short":
         return _(
@@ -45,4 +49,4 @@ def for_citizen(error: IdentityError, *, min_password_length: int) -> str:
             count=min_password_length,
         )
     message = _WEAK_PASSWORD.get(reason) if error.code == "weak_password" else _BY_CODE.get(error.code)
-    return str(message) if message is not None else error.message
+    return str(message if message is not None else _GENERAL)

@@ -15,7 +15,7 @@ from identity.types import utcnow
 from keys import InvalidToken, verify_jwt
 
 from ..config import Settings
-from .models import Grant, RevokedAccessToken
+from ..sso.models import Grant, RevokedAccessToken
 
 ACCESS_TOKEN_ALGS = ("RS256", "ES256", "EdDSA")
 

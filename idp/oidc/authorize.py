@@ -1,29 +1,32 @@
 """The authorization endpoint (OIDC Core 3.1.2) as a short chain of named steps.
 
 validate (Authlib + our parameter rules) → find the citizen's session → policy (login? consent?)
-→ interact, or issue the code and redirect with ``iss``.
+→ interact, or issue the code and redirect with ``iss``. A refusal is raised as
+:class:`~idp.oidc.responses.AuthorizationRefused`; ``idp.errors`` sends it to the portal or shows it.
 """
 
 from __future__ import annotations
 
 from authlib.oauth2.rfc6749 import OAuth2Error
 from authlib.oidc.core.errors import ConsentRequiredError, LoginRequiredError
-from flask import Blueprint, Response, current_app, redirect, request, url_for
+from flask import Blueprint, Response, redirect, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from identity.models import Account
 
+from .. import context
+from ..browser import current_sso_session, set_ui_locale
 from ..db import db_session
-from ..interaction import store
-from . import acr
-from .browser import current_sso_session, set_ui_locale
-from .consent import consent_covers
+from ..sso import acr
+from ..sso.consent import consent_covers
+from ..sso.models import SsoSession
+from ..sso.principal import Principal
+from . import interactions
 from .id_token_hint import hinted_subject
 from .par import expand_pushed_request
 from .policy import Situation, first_required
-from .principal import Principal
 from .request_params import RequestOptions, parse_options, refuse_request_objects, refuse_unquotable
-from .responses import error_page, error_to_client, redirect_to_client, registered_redirect_uri
+from .responses import AuthorizationRefused, redirect_to_client, registered_redirect_uri
 from .stored_request import oauth_request
 
 bp = Blueprint("authorize", __name__)
@@ -32,29 +35,24 @@ UNMET_AUTHENTICATION = "unmet_authentication_requirements"
 
 
 @bp.route("/authorize", methods=["GET", "POST"])
-def authorize() -> Response | tuple[str, int]:
+def authorize() -> Response:
     """OIDC Core 3.1.2.1: GET and POST (form-encoded) are both supported."""
     return run(MultiDict(request.values.items(multi=True)), interaction=None)
 
 
 @bp.route("/authorize/continue")
-def resume() -> Response | tuple[str, int]:
+def resume() -> Response:
     """Back from sign-in or consent: replay the stored request with what the citizen just did."""
-    interaction = store.load(request.args.get("interaction"))
+    interaction = interactions.load(request.args.get("interaction"))
     if interaction is None:
-        return error_page(
-            OAuth2Error("expired_request", "This sign-in request has expired. Return to the portal and start again.")
-        )
+        raise AuthorizationRefused(OAuth2Error("This sign-in request has expired.", error="expired_request"))
     return run(interaction.params, interaction=interaction)
 
 
-def provider():  # type: ignore[no-untyped-def]
-    return current_app.extensions["idp.provider"]
-
-
-def run(params: MultiDict[str, str], *, interaction: store.Interaction | None) -> Response | tuple[str, int]:
-    server = provider()
+def run(params: MultiDict[str, str], *, interaction: interactions.Interaction | None) -> Response:
+    server = context.provider()
     after_post = request.method == "POST"
+    set_ui_locale((params.get("ui_locales") or "").split())  # a refusal shown here speaks the asked language
     try:
         refuse_unquotable(params)
         refuse_request_objects(params)
@@ -70,7 +68,7 @@ def run(params: MultiDict[str, str], *, interaction: store.Interaction | None) -
             redirect_uri=grant.redirect_uri,
         )
     except OAuth2Error as error:
-        return _refuse(error, params, after_post=after_post)
+        raise _refusal(error, params, after_post=after_post) from None
     set_ui_locale(options.ui_locales)
     sso = current_sso_session()
     account = db_session().get(Account, sso.account_id) if sso else None
@@ -88,48 +86,44 @@ def run(params: MultiDict[str, str], *, interaction: store.Interaction | None) -
         logged_in_during_interaction=_logged_in_during(interaction, sso),
         consented_during_interaction=bool(interaction and interaction.consented),
     )
+    state = params.get("state")
     needed = first_required(situation)
     if needed is not None:
         if "none" in options.prompts:
             error = LoginRequiredError() if needed.step == "login" else ConsentRequiredError()
-            return error_to_client(error, grant.redirect_uri, params.get("state"), after_post=after_post)
-        pending = interaction or store.save(params)
+            raise AuthorizationRefused(error, redirect_uri=grant.redirect_uri, state=state, after_post=after_post)
+        pending = interaction or interactions.save(params)
         return redirect(url_for(f"interaction.{needed.step}", interaction=pending.id), code=303)
     assert sso is not None
     assert account is not None
+    if interaction is not None:
+        interactions.finish(interaction.id)
     if not acr.meets_essential(sso.acr, options.claims_request):
-        if interaction is not None:
-            store.finish(interaction.id)
         error = OAuth2Error("The essential acr cannot be met by any sign-in method.", error=UNMET_AUTHENTICATION)
-        return error_to_client(error, grant.redirect_uri, params.get("state"), after_post=after_post)
+        raise AuthorizationRefused(error, redirect_uri=grant.redirect_uri, state=state, after_post=after_post)
     principal = _principal(sso, account, options)
     response = server.create_authorization_response(oauth, grant_user=principal, grant=grant)
-    db_session().commit()
-    if interaction is not None:
-        store.finish(interaction.id)
     return redirect_to_client(response.location, after_post=after_post)
 
 
-def _refuse(error: OAuth2Error, params: MultiDict[str, str], *, after_post: bool) -> Response | tuple[str, int]:
-    """Redirect the error only to a redirect URI registered for an active client; else show it."""
+def _refusal(error: OAuth2Error, params: MultiDict[str, str], *, after_post: bool) -> AuthorizationRefused:
+    """To a redirect URI registered for an active client, or else to the citizen's page."""
     redirect_uri = error.redirect_uri
     if redirect_uri is None and params.get("client_id"):
-        redirect_uri = registered_redirect_uri(params, provider().query_client(params["client_id"]))
-    if redirect_uri is None:
-        return error_page(error)
-    return error_to_client(error, redirect_uri, params.get("state"), after_post=after_post)
+        redirect_uri = registered_redirect_uri(params, context.provider().query_client(params["client_id"]))
+    return AuthorizationRefused(error, redirect_uri=redirect_uri, state=params.get("state"), after_post=after_post)
 
 
-def _logged_in_during(interaction: store.Interaction | None, sso: object | None) -> bool:
+def _logged_in_during(interaction: interactions.Interaction | None, sso: SsoSession | None) -> bool:
     return bool(
         interaction
         and interaction.logged_in_at
         and sso is not None
-        and sso.auth_time.timestamp() >= interaction.started_at  # type: ignore[attr-defined]
+        and sso.auth_time.timestamp() >= interaction.started_at
     )
 
 
-def _principal(sso, account: Account, options: RequestOptions) -> Principal:  # type: ignore[no-untyped-def]
+def _principal(sso: SsoSession, account: Account, options: RequestOptions) -> Principal:
     return Principal(
         account_id=account.id,
         person_id=account.person_id,

@@ -17,8 +17,8 @@ from sqlalchemy.exc import IntegrityError
 
 from identity.types import utcnow
 
-from ..db import db_session
-from .models import UsedClientAssertion
+from ..db import standing_session
+from ..sso.models import UsedClientAssertion
 
 #: The longest an assertion may stay valid from now. Its jti is remembered for that whole life, so an
 #: assertion with a far-away ``exp`` is refused instead of outliving the memory of its jti.
@@ -49,9 +49,11 @@ class PrivateKeyJwt(JWTBearerClientAssertion):
         super().verify_claims(claims)
 
     def validate_jti(self, claims: dict[str, Any], jti: str) -> bool:
-        """Remember the jti until the assertion expires (leeway included); a second sighting is a replay."""
+        """Remember the jti until the assertion expires (leeway included); a second sighting is a replay.
+
+        The jti stays spent whatever the endpoint answers next (V12): a standing write."""
         expires = dt.datetime.fromtimestamp(int(claims["exp"]) + self.leeway, tz=dt.UTC)
-        session = db_session()
+        session = standing_session()
         try:
             with session.begin_nested():
                 session.add(UsedClientAssertion(client_id=str(claims["sub"]), jti=str(jti)[:200], expires_at=expires))
@@ -59,9 +61,3 @@ class PrivateKeyJwt(JWTBearerClientAssertion):
             return False
         return True
 
-
-def keep_assertion_spent(oauth: Any) -> None:
-    """Commit at once after a client assertion was accepted at an endpoint that may answer with an
-    error it does not commit: the assertion's jti must stay used whatever follows (V12)."""
-    if getattr(oauth, "auth_method", None) == PrivateKeyJwt.CLIENT_AUTH_METHOD:
-        db_session().commit()

@@ -10,13 +10,14 @@ import hashlib
 import json
 from typing import Any
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 
 from clients import SUPPORTED_SCOPES
 
+from .. import context
+from ..browser import SUPPORTED_LOCALES
 from ..config import Settings
-from . import acr
-from .browser import SUPPORTED_LOCALES
+from ..sso import acr
 from .claims import CLAIMS_SUPPORTED
 from .grants import CONFIDENTIAL_AUTH_METHODS, TOKEN_AUTH_METHODS
 from .request_params import PROMPTS
@@ -70,7 +71,7 @@ def serialised(settings: Settings) -> tuple[bytes, str]:
 
 @bp.route("/.well-known/openid-configuration")
 def configuration() -> Response:
-    body, etag = current_app.extensions["idp.discovery"]
+    body, etag = context.discovery_document()
     return cached_json(body, etag, CACHE_SECONDS)
 
 

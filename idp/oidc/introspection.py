@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from authlib.oauth2.rfc6749 import OAuth2Error
-from flask import Blueprint, Response, current_app, jsonify
+from flask import Blueprint, Response, jsonify
 
 from identity.types import utcnow
 
-from ..app import settings_of
+from .. import context
 from ..db import db_session
+from ..sso.models import Grant
+from ..sso.refresh import find_refresh_token
 from .access_tokens import InactiveToken, verify_access_token
-from .models import Grant
-from .token_requests import authenticated_token_request, find_refresh_token
+from .token_requests import authenticated_token_request
 
 bp = Blueprint("introspection", __name__)
 _PUBLISHED = ("scope", "client_id", "sub", "exp", "iat", "iss", "aud", "jti", "auth_time", "acr")
@@ -25,12 +25,8 @@ _PUBLISHED = ("scope", "client_id", "sub", "exp", "iat", "iss", "aud", "jti", "a
 
 @bp.route("/introspect", methods=["POST"])
 def introspect() -> Response:
-    server = current_app.extensions["idp.provider"]
-    oauth = server.create_oauth2_request(None)
-    try:
-        client, token = authenticated_token_request(server, oauth, "introspection")
-    except OAuth2Error as error:
-        return server.handle_error_response(oauth, error)
+    server = context.provider()
+    client, token = authenticated_token_request(server, server.create_oauth2_request(None), "introspection")
     body = _describe(token, client.client_id)
     response = jsonify(body)
     response.headers["Cache-Control"] = "no-store"
@@ -55,7 +51,7 @@ def _describe(token: str, client_id: str) -> dict[str, Any]:
             "iat": int(row.issued_at.timestamp()),
         }
     try:
-        claims = verify_access_token(session, current_app.extensions["idp.keyring"], token, settings_of(current_app))
+        claims = verify_access_token(session, context.keyring(), token, context.settings())
     except InactiveToken:
         return {"active": False}
     if claims["client_id"] != client_id:

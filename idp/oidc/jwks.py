@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app
+from flask import Blueprint, Response
 
+from .. import context
 from .discovery import cached_json
 
 bp = Blueprint("jwks", __name__)
@@ -11,6 +12,6 @@ bp = Blueprint("jwks", __name__)
 
 @bp.route("/jwks.json")
 def jwks() -> Response:
-    keyring = current_app.extensions["idp.keyring"]
+    keyring = context.keyring()
     body, etag = keyring.jwks_document()
     return cached_json(body, etag, keyring.policy.jwks_max_age)

@@ -9,19 +9,19 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Error
+from authlib.oauth2.rfc6749 import InvalidRequestError
 from authlib.oidc.core.errors import InvalidRequestURIError
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 from sqlalchemy import update
 from werkzeug.datastructures import MultiDict
 
 from identity.types import utcnow
 
-from ..db import db_session
-from .client_auth import keep_assertion_spent
+from .. import context
+from ..db import db_session, standing_session
+from ..sso.models import PushedRequest
+from ..sso.opaque import digest, new_secret
 from .grants import TOKEN_AUTH_METHODS
-from .models import PushedRequest
-from .opaque import digest, new_secret
 from .request_params import PAR_URN_PREFIX, parse_options, refuse_request_objects, refuse_unquotable
 from .stored_request import oauth_request
 
@@ -33,24 +33,20 @@ _AUTH_PARAMS = frozenset({"client_secret", "client_assertion", "client_assertion
 
 @bp.route("/par", methods=["POST"])
 def push() -> Response:
-    server = current_app.extensions["idp.provider"]
+    server = context.provider()
     oauth = server.create_oauth2_request(None)
-    try:
-        client = server.authenticate_client(oauth, TOKEN_AUTH_METHODS, endpoint="pushed_authorization_request")
-        keep_assertion_spent(oauth)
-        params = MultiDict((k, v) for k, v in request.form.items(multi=True) if k not in _AUTH_PARAMS)
-        refuse_unquotable(params)
-        refuse_request_objects(params)  # decision 6 holds for pushed requests too
-        if "request_uri" in params:
-            raise InvalidRequestError("'request_uri' cannot be pushed (RFC 9126 section 2.1).")
-        if params.get("client_id", client.client_id) != client.client_id:
-            raise InvalidRequestError("The client_id does not match the authenticated client.")
-        params["client_id"] = client.client_id
-        grant = server.get_consent_grant(oauth_request(params), end_user=None)
-        parse_options(params, None)
-    except OAuth2Error as error:
-        error.redirect_uri = None  # RFC 9126 §2.3: the client is answered directly, never redirected
-        return server.handle_error_response(oauth, error)
+    # Errors raised here are answered to the client as JSON, never redirected (RFC 9126 §2.3; idp.errors).
+    client = server.authenticate_client(oauth, TOKEN_AUTH_METHODS, endpoint="pushed_authorization_request")
+    params = MultiDict((k, v) for k, v in request.form.items(multi=True) if k not in _AUTH_PARAMS)
+    refuse_unquotable(params)
+    refuse_request_objects(params)  # decision 6 holds for pushed requests too
+    if "request_uri" in params:
+        raise InvalidRequestError("'request_uri' cannot be pushed (RFC 9126 section 2.1).")
+    if params.get("client_id", client.client_id) != client.client_id:
+        raise InvalidRequestError("The client_id does not match the authenticated client.")
+    params["client_id"] = client.client_id
+    grant = server.get_consent_grant(oauth_request(params), end_user=None)
+    parse_options(params, None)
     key = new_secret()
     db_session().add(
         PushedRequest(
@@ -60,7 +56,6 @@ def push() -> Response:
             expires_at=utcnow() + dt.timedelta(seconds=REQUEST_URI_TTL),
         )
     )
-    db_session().commit()
     response = jsonify(request_uri=PAR_URN_PREFIX + key, expires_in=REQUEST_URI_TTL)
     response.status_code = 201
     response.headers["Cache-Control"] = "no-store"
@@ -68,13 +63,15 @@ def push() -> Response:
 
 
 def expand_pushed_request(params: MultiDict[str, str]) -> MultiDict[str, str]:
-    """Replace a PAR reference by the pushed parameters; single use, same client, unexpired."""
+    """Replace a PAR reference by the pushed parameters; single use, same client, unexpired.
+
+    The use stands even if the request it carries is then refused."""
     request_uri = params.get("request_uri")
     if request_uri is None:
         return params
     key = request_uri.removeprefix(PAR_URN_PREFIX)
     claimed = (
-        db_session()
+        standing_session()
         .execute(
             update(PushedRequest)
             .where(
@@ -89,7 +86,6 @@ def expand_pushed_request(params: MultiDict[str, str]) -> MultiDict[str, str]:
         )
         .scalar_one_or_none()
     )
-    db_session().commit()
     if claimed is None:
         raise InvalidRequestURIError("The request_uri is unknown, expired, already used, or not this client's.")
     return MultiDict(json.loads(claimed))

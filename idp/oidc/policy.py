@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from identity.models import Person
 
-from .models import SsoSession
+from ..sso.models import SsoSession
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,15 +5,29 @@ from __future__ import annotations
 
 from authlib.common.urls import add_params_to_uri
 from authlib.oauth2.rfc6749 import OAuth2Error
-from flask import Response, current_app, redirect, render_template
+from flask import Response, redirect
 from werkzeug.datastructures import MultiDict
 
-from ..app import settings_of
+from .. import context
+
+
+class AuthorizationRefused(Exception):
+    """An authorization request that ends in *error*: sent back to *redirect_uri* when that is registered for
+    the client, else shown to the citizen. Raised by the endpoint and its pages, answered by ``idp.errors``."""
+
+    def __init__(
+        self, error: OAuth2Error, *, redirect_uri: str | None = None, state: str | None = None, after_post: bool = False
+    ) -> None:
+        super().__init__(error.error)
+        self.error = error
+        self.redirect_uri = redirect_uri
+        self.state = state
+        self.after_post = after_post
 
 
 def with_issuer(uri: str) -> str:
     """RFC 9207 §2: the issuer identifier in every authorization response."""
-    return add_params_to_uri(uri, [("iss", settings_of(current_app).issuer)])
+    return add_params_to_uri(uri, [("iss", context.settings().issuer)])
 
 
 def redirect_to_client(location: str, *, after_post: bool = False) -> Response:
@@ -28,11 +42,6 @@ def error_to_client(error: OAuth2Error, redirect_uri: str, state: str | None, *,
     if state:
         params.append(("state", state))
     return redirect_to_client(add_params_to_uri(redirect_uri, params), after_post=after_post)
-
-
-def error_page(error: OAuth2Error) -> tuple[str, int]:
-    """When the redirect URI cannot be trusted, the citizen sees the error here instead."""
-    return render_template("error.html", error=error.error, description=error.description), 400
 
 
 def registered_redirect_uri(params: MultiDict[str, str], client: object | None) -> str | None:

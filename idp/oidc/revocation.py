@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 
-from authlib.oauth2.rfc6749 import OAuth2Error
 from authlib.oauth2.rfc6749.errors import UnsupportedTokenTypeError
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 
-from ..app import settings_of
+from .. import context
 from ..db import db_session
+from ..sso.grants import revoke_grant
+from ..sso.models import Grant, RevokedAccessToken
+from ..sso.refresh import find_refresh_token
 from .access_tokens import InactiveToken, verify_access_token
-from .grant_store import revoke_grant
-from .models import Grant, RevokedAccessToken
-from .token_requests import authenticated_token_request, find_refresh_token
+from .token_requests import authenticated_token_request
 
 bp = Blueprint("revocation", __name__)
 TOKEN_TYPE_HINTS = ("access_token", "refresh_token")
@@ -26,18 +26,13 @@ TOKEN_TYPE_HINTS = ("access_token", "refresh_token")
 
 @bp.route("/revoke", methods=["POST"])
 def revoke() -> Response:
-    server = current_app.extensions["idp.provider"]
-    oauth = server.create_oauth2_request(None)
-    try:
-        client, token = authenticated_token_request(server, oauth, "revocation")
-        hint = request.form.get("token_type_hint")
-        if hint is not None and hint not in TOKEN_TYPE_HINTS:
-            raise UnsupportedTokenTypeError()
-    except OAuth2Error as error:
-        return server.handle_error_response(oauth, error)
+    server = context.provider()
+    client, token = authenticated_token_request(server, server.create_oauth2_request(None), "revocation")
+    hint = request.form.get("token_type_hint")
+    if hint is not None and hint not in TOKEN_TYPE_HINTS:
+        raise UnsupportedTokenTypeError()
     if not _revoke_refresh_token(token, client.client_id):
         _revoke_access_token(token, client.client_id)
-    db_session().commit()
     return Response(status=200, headers={"Cache-Control": "no-store"})
 
 
@@ -55,7 +50,7 @@ def _revoke_refresh_token(token: str, client_id: str) -> bool:
 def _revoke_access_token(token: str, client_id: str) -> None:
     session = db_session()
     try:
-        claims = verify_access_token(session, current_app.extensions["idp.keyring"], token, settings_of(current_app))
+        claims = verify_access_token(session, context.keyring(), token, context.settings())
     except InactiveToken:
         return
     if claims["client_id"] != client_id:

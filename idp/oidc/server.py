@@ -15,6 +15,8 @@ from flask import Flask
 
 from ..config import Settings
 from ..db import db_session
+from ..sso.principal import Principal
+from ..sso.refresh import store_refresh_token
 from .client_auth import PrivateKeyJwt
 from .client_cache import ActiveClients
 from .grants import (
@@ -24,8 +26,6 @@ from .grants import (
     RefreshTokenGrant,
     RequiredS256CodeChallenge,
 )
-from .principal import Principal
-from .refresh import store_refresh_token
 from .tokens import TokenIssuer
 
 

@@ -6,13 +6,12 @@ from types import SimpleNamespace
 
 from authlib.integrations.flask_oauth2.requests import FlaskOAuth2Payload
 from authlib.oauth2.rfc6749 import OAuth2Request
-from flask import current_app
 from werkzeug.datastructures import MultiDict
 
-from ..app import settings_of
+from .. import context
 
 
 def oauth_request(params: MultiDict[str, str]) -> OAuth2Request:
-    oauth = OAuth2Request("GET", settings_of(current_app).issuer.rstrip("/") + "/authorize")
+    oauth = OAuth2Request("GET", context.settings().issuer.rstrip("/") + "/authorize")
     oauth.payload = FlaskOAuth2Payload(SimpleNamespace(values=params))  # type: ignore[arg-type]
     return oauth

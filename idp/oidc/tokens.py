@@ -13,8 +13,8 @@ from typing import Any
 
 from keys import sign_jwt
 
-from .principal import Principal
-from .subject import pairwise_subject
+from ..sso.principal import Principal
+from ..sso.subject import pairwise_subject
 
 
 class TokenIssuer:

@@ -2,18 +2,37 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from authlib.oauth2.rfc6749 import OAuth2Error
+from authlib.oauth2.rfc6750 import InsufficientScopeError, InvalidTokenError
+from flask import Blueprint, Response, jsonify, request
 from sqlalchemy.orm import Session
 
 from identity.db import is_postgresql
 
-from ..app import settings_of
+from .. import context
 from ..db import db_session
+from ..sso.userinfo_facts import userinfo_facts
 from .access_tokens import InactiveToken, verify_access_token, verify_access_token_offline
 from .claims import release
-from .userinfo_query import userinfo_facts
 
 bp = Blueprint("userinfo", __name__)
+
+
+class MissingAccessToken(InvalidTokenError):
+    """RFC 6750 §3.1: a request without any token gets a bare ``Bearer`` challenge, no error code in it."""
+
+    description = "An access token is required."
+
+    def get_headers(self) -> list[tuple[str, str]]:
+        return [*OAuth2Error.get_headers(self), ("WWW-Authenticate", "Bearer")]
+
+
+class InsufficientScope(InsufficientScopeError):
+    """RFC 6750 §3: the challenge names the error for a token that lacks the scope, too."""
+
+    def get_headers(self) -> list[tuple[str, str]]:
+        challenge = f'Bearer error="{self.error}", error_description="{self.get_error_description()}"'
+        return [*super().get_headers(), ("WWW-Authenticate", challenge)]
 
 
 def _bearer_token() -> str | None:
@@ -25,14 +44,6 @@ def _bearer_token() -> str | None:
     if request.method == "POST" and request.mimetype == "application/x-www-form-urlencoded":
         return request.form.get("access_token")
     return None
-
-
-def _challenge(status: int, error: str, description: str) -> Response:
-    response = jsonify(error=error, error_description=description)
-    response.status_code = status
-    response.headers["WWW-Authenticate"] = f'Bearer error="{error}", error_description="{description}"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 def _reading_session() -> Session:
@@ -50,26 +61,23 @@ def _reading_session() -> Session:
 def userinfo() -> Response:
     token = _bearer_token()
     if not token:
-        response = _challenge(401, "invalid_token", "An access token is required.")
-        response.headers["WWW-Authenticate"] = "Bearer"  # RFC 6750 §3.1: no error code without a token
-        return response
-    settings = settings_of(current_app)
-    keyring = current_app.extensions["idp.keyring"]
+        raise MissingAccessToken()
+    settings, keyring = context.settings(), context.keyring()
     session = _reading_session()
     try:
         claims = verify_access_token_offline(keyring, token, settings)
         scopes = set(claims.get("scope", "").split())
         if "openid" not in scopes or "gid" not in claims:
             verify_access_token(session, keyring, token, settings)  # a dead token is 401 before 403
-            return _challenge(403, "insufficient_scope", "The access token was not issued for OpenID Connect.")
+            raise InsufficientScope("The access token was not issued for OpenID Connect.")
         facts = userinfo_facts(session, gid=str(claims["gid"]), jti=str(claims.get("jti")))
     except InactiveToken:
-        return _challenge(401, "invalid_token", "The access token is not valid.")
-    portal_active = current_app.extensions["idp.provider"].query_client(claims["client_id"]) is not None
+        raise InvalidTokenError("The access token is not valid.") from None
+    portal_active = context.provider().query_client(claims["client_id"]) is not None
     if facts is None or not portal_active:
         # Revoked or expired grant, revoked token, or (ASVS 8.3.2) a suspended or revoked identity or a
         # suspended portal: access ends now, not when the token expires.
-        return _challenge(401, "invalid_token", "The access token is not valid.")
+        raise InvalidTokenError("The access token is not valid.")
     released = release(facts.values, granted_scopes=scopes, requested=facts.requested, include_scope_claims=True)
     response = jsonify({"sub": claims["sub"], **released})
     response.headers["Cache-Control"] = "no-store"

@@ -35,7 +35,7 @@ from identity import (
 from identity.accounts import ACTIVATION_REJECTED
 from identity.activation_codes import ALPHABET, MAX_ATTEMPTS
 from identity.models import Account, ActivationCode, AuditEvent
-from idp.db import session_factory
+from idp.context import session_factory
 from tests import factories
 from tests.identity import accounts_factory
 from tests.identity.accounts_factory import PASSWORD, POLICY

@@ -16,7 +16,7 @@ from identity import AuditChainBroken, audit, bind_card, change_status, issue_pe
 from identity.audit import GENESIS_HASH, chain_hash, verify_chain
 from identity.models import AuditEvent, CitizenCard, Person
 from idp import cli
-from idp.db import session_factory
+from idp.context import session_factory
 from tests import factories
 
 

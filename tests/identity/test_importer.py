@@ -20,7 +20,7 @@ from identity import pin_allocation as allocation
 from identity.cards import AUTHORITY_BEFORE_2024
 from identity.import_reader import COLUMNS
 from identity.models import AuditEvent, CitizenCard, Person, PinChange
-from idp.db import session_factory
+from idp.context import session_factory
 from tests import factories
 
 #: Hà Nội, male, born 1984: the prefix of PIN 001084xxxxxx.

@@ -78,7 +78,7 @@ def _proposing(first: int, then: int, *, switch_after: int) -> allocation.Random
 
 def test_a_pin_taken_by_a_concurrent_transaction_is_not_issued_twice(app) -> None:
     """Both issuers draw serial 5 before either commits; the loser retries and gets serial 6."""
-    from idp.db import session_factory
+    from idp.context import session_factory
 
     facts = factories.facts(birth_date="1984-01-01")
     results: list[str] = []

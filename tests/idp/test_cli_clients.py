@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from clients import Client, get_client
 from identity.models import AuditEvent
-from idp import cli, create_app
+from idp import cli, context, create_app
 from idp.config import Settings
 from tests.clients.builders import PORTAL_CALLBACK, public_jwks, rsa_key
 
@@ -164,7 +164,7 @@ def production_app(settings: Settings, instance_path: Path) -> Iterator[Flask]:
     try:
         yield production
     finally:
-        production.extensions["idp.engine"].dispose()
+        context.engine(production).dispose()
 
 
 def test_list_and_show_make_a_suspended_client_visible(runner: FlaskCliRunner) -> None:

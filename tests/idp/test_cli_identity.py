@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from identity.models import AuditEvent, CitizenCard, Person, PinChange
-from idp import cli, create_app
+from idp import cli, context, create_app
 from idp.config import Settings
 
 FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
@@ -143,7 +143,7 @@ def test_a_database_without_the_schema_is_one_clear_error_not_a_traceback(settin
         message = one_sentence(result.stderr)
         assert "no such table: persons" in message and "upgraded" in message
     assert as_object(result) == {"error": "database_unavailable", "message": message.removeprefix("Error: ")}
-    unmigrated.extensions["idp.engine"].dispose()
+    context.engine(unmigrated).dispose()
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ from flask import Flask
 from werkzeug.test import Client
 
 import idp.cli
-from idp import create_app
+from idp import context, create_app
 from idp.config import Settings
 from idp.published_documents import DISCOVERY_PATH, JWKS_PATH, PublishedDocuments, install
 
@@ -50,7 +50,7 @@ def test_replayed_response_is_flasks_own(served: Flask, path: str) -> None:
 
 def test_second_request_does_not_reach_flask(app: Flask) -> None:
     inner = Counting(app.wsgi_app)
-    keyring = app.extensions["idp.keyring"]
+    keyring = context.keyring(app)
     client = Client(PublishedDocuments(inner, {JWKS_PATH: lambda: keyring.jwks_document()[1]}))
     for _ in range(3):
         assert client.get(JWKS_PATH).status_code == 200
@@ -67,7 +67,7 @@ def test_second_request_does_not_reach_flask(app: Flask) -> None:
 )
 def test_other_requests_always_reach_flask(app: Flask, request_kwargs: dict[str, Any]) -> None:
     inner = Counting(app.wsgi_app)
-    etag = app.extensions["idp.discovery"][1]
+    etag = context.discovery_document(app)[1]
     client = Client(PublishedDocuments(inner, {DISCOVERY_PATH: lambda: etag}))
     client.get(DISCOVERY_PATH)
     client.open(DISCOVERY_PATH, **request_kwargs)
@@ -130,7 +130,7 @@ def test_jwks_follows_a_key_rotation(served: Flask) -> None:
     before = browser.get(JWKS_PATH)
     result = served.test_cli_runner().invoke(idp.cli.cli, ["keys", "rotate", "--reason", "test", "--force"])
     assert result.exit_code == 0, result.output
-    served.extensions["idp.keyring"].refresh()
+    context.keyring(served).refresh()
     after = browser.get(JWKS_PATH)
     assert after.headers["ETag"] != before.headers["ETag"]
     flask_answer = served.test_client().get(JWKS_PATH, query_string="fresh=1")  # straight through Flask

@@ -10,7 +10,7 @@ from flask import Flask
 
 from identity import unit_of_work
 from identity.types import utcnow
-from idp.db import session_factory
+from idp.context import session_factory
 from keys import KeyPolicy, KeyRing, ensure_keys
 from keys.keyset import Spawn
 

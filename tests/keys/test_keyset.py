@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 
 from identity import audit, unit_of_work
 from identity.models import AuditEvent
-from idp.db import session_factory
+from idp import context
+from idp.context import session_factory
 from keys import (
     Algorithm,
     ExpiredToken,
@@ -59,7 +60,7 @@ def _rotations(app: Flask) -> list[str]:
 
 
 def _is_postgresql(app: Flask) -> bool:
-    return app.extensions["idp.engine"].dialect.name == "postgresql"
+    return context.engine(app).dialect.name == "postgresql"
 
 
 def test_the_jwks_publishes_next_and_current_public_keys_only(app: Flask) -> None:

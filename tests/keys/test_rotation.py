@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from identity import unit_of_work
 from identity.models import AuditEvent
 from identity.sealing import UnsealFailed, unseal
-from idp.db import session_factory
+from idp.context import session_factory
 from keys import (
     Algorithm,
     KeyPolicy,

@@ -13,7 +13,7 @@ from flask import Flask
 from joserfc import jwk, jws, jwt
 
 from identity import unit_of_work
-from idp.db import session_factory
+from idp.context import session_factory
 from keys import (
     MAX_TOKEN_LENGTH,
     Algorithm,

@@ -6,19 +6,17 @@ client-bound codes, and open one grant (token family) per successful exchange.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from authlib.oauth2.rfc6749 import grants
+from authlib.oauth2.rfc6749 import InvalidGrantError, grants
 from authlib.oauth2.rfc6749.hooks import hooked
 
-from ...db import db_session
-from ..codes import ConsumedCode, code_expiry, consume_code
-from ..exchange import open_grant
-from ..grant_store import principal_from_code
-from ..models import AuthorizationCode
-from ..opaque import digest, new_secret
-from ..principal import Principal
+from ...db import db_session, standing_session
+from ...sso.codes import CodeRequest, ConsumedCode, consume_code, principal_from_code, save_code
+from ...sso.errors import GrantRefused
+from ...sso.exchange import open_grant
+from ...sso.opaque import new_secret
+from ...sso.principal import Principal
 from .auth_methods import TOKEN_AUTH_METHODS
 
 
@@ -29,37 +27,31 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         return new_secret()
 
     def save_authorization_code(self, code: str, request: Any) -> None:
-        """Store the code's hash with everything the token request must match."""
-        principal: Principal = request.user
         data = request.payload.data
-        db_session().add(
-            AuthorizationCode(
-                code_hash=digest(code),
-                client_id=request.client.client_id,
-                account_id=principal.account_id,
-                session_id=principal.session_id,
-                redirect_uri=request.payload.redirect_uri,
-                scope=request.scope,
-                nonce=data.get("nonce"),
-                code_challenge=data.get("code_challenge"),
-                code_challenge_method=data.get("code_challenge_method"),
-                claims=json.dumps(principal.claims_request) if principal.claims_request else None,
-                auth_time=principal.auth_time,
-                acr=principal.acr,
-                amr=" ".join(principal.amr),
-                expires_at=code_expiry(self.server.settings.authorization_code_ttl),
-            )
+        bound_to = CodeRequest(
+            client_id=request.client.client_id,
+            redirect_uri=request.payload.redirect_uri,
+            scope=request.scope,
+            nonce=data.get("nonce"),
+            code_challenge=data.get("code_challenge"),
+            code_challenge_method=data.get("code_challenge_method"),
         )
+        ttl = self.server.settings.authorization_code_ttl
+        save_code(db_session(), code, bound_to, request.user, ttl_seconds=ttl)
 
     def query_authorization_code(self, code: str, client: Any) -> ConsumedCode | None:
-        """Consume the code atomically; a replay revokes what its first use produced."""
-        return consume_code(db_session(), code, client.client_id)
+        """Consume the code atomically; a replay revokes what its first use produced. Both stand even when
+        the exchange is then refused (a failed PKCE check burns the code, RFC 9700)."""
+        return consume_code(standing_session(), code, client.client_id)
 
     def delete_authorization_code(self, authorization_code: ConsumedCode) -> None:
         """Used codes are kept (marked used), so that a replay can be recognised and punished."""
 
     def authenticate_user(self, authorization_code: ConsumedCode) -> Principal:
-        return principal_from_code(db_session(), authorization_code)
+        try:
+            return principal_from_code(db_session(), authorization_code)
+        except GrantRefused as refusal:
+            raise InvalidGrantError(str(refusal)) from None
 
     @hooked
     def create_token_response(self) -> tuple[int, dict[str, Any], list[tuple[str, str]]]:

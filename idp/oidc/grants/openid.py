@@ -13,17 +13,15 @@ from typing import Any
 
 from authlib.oauth2.rfc6749 import InvalidRequestError
 from authlib.oidc.core.util import create_half_hash
-from sqlalchemy import select
 
 from identity.claims import person_claim_values
 from identity.models import Person
 from keys import sign_jwt
 
 from ...db import db_session
+from ...sso.codes import ConsumedCode, nonce_used_before
+from ...sso.principal import Principal
 from ..claims import release
-from ..codes import ConsumedCode
-from ..models import AuthorizationCode
-from ..principal import Principal
 
 
 def is_openid(scope: str | None) -> bool:
@@ -46,12 +44,7 @@ class IdTokenExtension:
             return
         if len(nonce) > 512:
             raise InvalidRequestError("The 'nonce' is too long.", redirect_uri=redirect_uri)
-        reused = db_session().scalar(
-            select(AuthorizationCode.id).where(
-                AuthorizationCode.client_id == grant.request.client.client_id, AuthorizationCode.nonce == nonce
-            )
-        )
-        if reused is not None:
+        if nonce_used_before(db_session(), grant.request.client.client_id, nonce):
             raise InvalidRequestError("This 'nonce' was used before; send a fresh one.", redirect_uri=redirect_uri)
 
     def add_id_token(self, grant: Any, response: tuple[int, dict[str, Any], Any]) -> dict[str, Any]:

@@ -13,10 +13,9 @@ from typing import Any, ClassVar
 
 from authlib.oauth2.rfc6749 import InvalidRequestError
 from authlib.oauth2.rfc7636 import CodeChallenge
-from sqlalchemy import select
 
 from ...db import db_session
-from ..models import AuthorizationCode
+from ...sso.codes import challenge_used_before
 
 
 class RequiredS256CodeChallenge(CodeChallenge):
@@ -34,12 +33,6 @@ class RequiredS256CodeChallenge(CodeChallenge):
             # RFC 7636 §4.3 would default to 'plain', which exposes the verifier; only S256 is accepted.
             raise InvalidRequestError("Only 'code_challenge_method=S256' is supported.")
         super().validate_code_challenge(grant, redirect_uri)
-        if challenge and _used_before(grant.request.client.client_id, challenge):
+        if challenge and challenge_used_before(db_session(), grant.request.client.client_id, challenge):
             raise InvalidRequestError("This 'code_challenge' was used before; send a fresh one with every request.")
 
-
-def _used_before(client_id: str, challenge: str) -> bool:
-    used = select(AuthorizationCode.id).where(
-        AuthorizationCode.client_id == client_id, AuthorizationCode.code_challenge == challenge
-    )
-    return db_session().scalar(used.limit(1)) is not None

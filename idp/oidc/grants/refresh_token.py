@@ -4,13 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from authlib.oauth2.rfc6749 import InvalidRequestError, InvalidScopeError, UnauthorizedClientError, grants
+from authlib.oauth2.rfc6749 import (
+    InvalidGrantError,
+    InvalidRequestError,
+    InvalidScopeError,
+    UnauthorizedClientError,
+    grants,
+)
 from authlib.oauth2.rfc6749.hooks import hooked
 from authlib.oauth2.rfc6749.util import scope_to_list
 
-from ...db import db_session
-from ..grant_store import principal_from_grant
-from ..refresh import Rotation, granted_scope, rotate
+from ...db import db_session, standing_session
+from ...sso.errors import GrantRefused
+from ...sso.grants import principal_from_grant
+from ...sso.refresh import Rotation, granted_scope, rotate
 from .auth_methods import TOKEN_AUTH_METHODS
 
 
@@ -33,19 +40,25 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
             granted = granted_scope(db_session(), presented, client.client_id)
             if granted is not None and not set(scope_to_list(requested)) <= set(scope_to_list(granted)):
                 raise InvalidScopeError()
-        self.request.refresh_token = rotate(
-            db_session(),
-            presented,
-            client.client_id,
-            key=self.server.refresh_child_key,
-            grace_seconds=self.server.settings.refresh_reuse_grace,
-            idle_seconds=self.server.settings.refresh_token_idle_ttl,
-        )
+        try:
+            self.request.refresh_token = rotate(
+                standing_session(),  # a reuse revokes the family, and that must stand
+                presented,
+                client.client_id,
+                key=self.server.refresh_child_key,
+                grace_seconds=self.server.settings.refresh_reuse_grace,
+                idle_seconds=self.server.settings.refresh_token_idle_ttl,
+            )
+        except GrantRefused as refusal:
+            raise InvalidGrantError(str(refusal)) from None
 
     @hooked
     def create_token_response(self) -> tuple[int, dict[str, Any], list[tuple[str, str]]]:
         rotation: Rotation = self.request.refresh_token
-        principal = principal_from_grant(db_session(), rotation.grant_id, rotation.grant)
+        try:
+            principal = principal_from_grant(db_session(), rotation.grant_id, rotation.grant)
+        except GrantRefused as refusal:
+            raise InvalidGrantError(str(refusal)) from None
         principal.refresh_token = rotation.child
         principal.refresh_token_exists = rotation.child_exists
         self.request.user = principal

@@ -20,8 +20,8 @@ from joserfc import jwt
 from joserfc.jwk import RSAKey
 
 from identity.accounts import activate_account, open_account
-from idp import create_app
-from idp.db import session_factory
+from idp import context, create_app
+from idp.context import session_factory
 from idp.migrate import upgrade_database
 from tests import factories
 from tests.clients import builders
@@ -95,7 +95,7 @@ def register_portal(app: Flask, **overrides: Any) -> Portal:
             values["redirect_uris"][0] if values["redirect_uris"] else "",
             auth_method=client.token_endpoint_auth_method.value,
             key=key,
-            issuer=app.extensions["idp.settings"].issuer,
+            issuer=context.settings(app).issuer,
         )
 
 
@@ -138,14 +138,14 @@ def production_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     application = create_app(settings)
     upgrade_database(application)
     yield application
-    application.extensions["idp.engine"].dispose()
+    context.engine(application).dispose()
 
 
 @pytest.fixture(autouse=True)
 def _signing_keys_of_this_test(app: Flask) -> None:
     """Every test empties the database, signing keys included: load this test's keys before it starts,
     so that no token is signed with a key the previous test left in the key ring's cache."""
-    app.extensions["idp.keyring"].refresh()
+    context.keyring(app).refresh()
 
 
 @pytest.fixture
@@ -164,8 +164,8 @@ def make_citizen(app: Flask, **person: Any) -> Citizen:
             created.pin,
             code,
             PASSWORD,
-            hasher=app.extensions["idp.hasher"],
-            policy=app.extensions["idp.password_policy"],
+            hasher=context.hasher(app),
+            policy=context.password_policy(app),
         )
         session.commit()
         return Citizen(created.pin, PASSWORD, created.id)

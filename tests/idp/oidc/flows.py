@@ -26,7 +26,7 @@ from werkzeug.test import TestResponse
 
 from clients import suspend_client
 from identity import change_account_status, change_status
-from idp.db import session_factory
+from idp.context import session_factory
 
 from .conftest import Citizen, Portal, authorization_params, authorize, csrf_token, exchange, pkce_pair
 

@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from identity.activation_codes import MAX_ATTEMPTS
-from idp.db import session_factory
+from idp.context import session_factory
 from tests.identity import accounts_factory
 
 from .conftest import Citizen, Portal, csrf_token, query_of

@@ -16,7 +16,7 @@ from joserfc import jwt
 from joserfc.jwk import RSAKey
 
 from clients import rotate_secret
-from idp.db import session_factory
+from idp.context import session_factory
 from tests.clients import builders
 
 from .conftest import Citizen, Portal, authorize, register_portal

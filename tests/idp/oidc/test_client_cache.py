@@ -8,7 +8,8 @@ from sqlalchemy import event, text, update
 from sqlalchemy.orm import Session
 
 from clients import Client, rotate_secret, suspend_client
-from idp.db import session_factory
+from idp import context
+from idp.context import session_factory
 from idp.oidc.client_cache import ActiveClients
 
 from .conftest import Portal, register_portal
@@ -29,7 +30,7 @@ def count_selects(app: Flask) -> list[str]:
         if statement.lstrip().upper().startswith("SELECT") and "clients" in statement:
             statements.append(statement)
 
-    event.listen(app.extensions["idp.engine"], "before_cursor_execute", record)
+    event.listen(context.engine(app), "before_cursor_execute", record)
     return statements
 
 
@@ -61,7 +62,7 @@ def test_a_change_made_elsewhere_takes_effect_within_the_ttl(app: Flask, session
     cache = ActiveClients(ttl=2, clock=clock)
     assert cache.get(session, portal.client_id) is not None
     session.commit()
-    with app.extensions["idp.engine"].begin() as connection:  # another process: no ORM event here
+    with context.engine(app).begin() as connection:  # another process: no ORM event here
         connection.execute(
             text("UPDATE clients SET status = 'suspended', status_reason = 'x' WHERE client_id = :id"),
             {"id": portal.client_id},

@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 
 from identity.models import AuditEvent
 from idp.cli import cli
-from idp.db import session_factory
-from idp.oidc.models import AuthorizationCode, Grant, RefreshToken
+from idp.context import session_factory
+from idp.sso.models import AuthorizationCode, Grant, RefreshToken
 
 from .conftest import Citizen, Clock, Portal
 from .flows import refresh, tokens

@@ -11,7 +11,7 @@ from babel.messages.pofile import read_po
 from flask import Flask
 from flask.testing import FlaskClient
 
-from idp.db import session_factory
+from idp.context import session_factory
 from tests.identity import accounts_factory
 
 from .conftest import Citizen, Portal, csrf_token, register_portal

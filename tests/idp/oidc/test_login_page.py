@@ -204,7 +204,7 @@ def test_a_sign_in_for_an_expired_request_still_signs_in(client: FlaskClient, ci
     form = {"csrf_token": token, "interaction": "made-up", "pin": citizen.pin, "password": citizen.password}
     response = client.post("/login", data=form)
     assert response.status_code == 303
-    assert response.headers["Location"] == "/signed-in"
+    assert response.headers["Location"] == "/"
 
 
 def test_the_sign_in_link_of_an_authorization_request_works_once_the_citizen_is_known(

@@ -12,9 +12,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
 from identity.models import Account
-from idp.db import session_factory
-from idp.oidc.models import Grant, RefreshToken
-from idp.oidc.opaque import digest
+from idp.context import session_factory
+from idp.sso.models import Grant, RefreshToken
+from idp.sso.opaque import digest
 
 from .conftest import Citizen, Clock, Portal, register_portal
 from .flows import (

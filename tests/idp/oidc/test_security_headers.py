@@ -32,7 +32,7 @@ def responses(client: FlaskClient, portal: Portal, third_party: Portal, citizen:
         "authorization redirect": start(client, portal),
     }
     sign_in_directly(client, citizen)
-    found["signed-in page"] = client.get("/signed-in")
+    found["home page"] = client.get("/")
     found["consent page"] = client.get(start(client, third_party).headers["Location"])
     return found
 
@@ -70,7 +70,7 @@ def test_pages_have_no_script_no_inline_style_and_no_third_party_resources(
 ) -> None:
     """RFC 9700 §4.2.4: no third-party resources or external links on the authorization pages."""
     pages = {name: r for name, r in every_response.items() if r.mimetype == "text/html"}
-    assert {"login page", "consent page", "error page", "activation page", "signed-in page"} <= set(pages)
+    assert {"login page", "consent page", "error page", "activation page", "home page"} <= set(pages)
     for name, response in pages.items():
         html = response.get_data(as_text=True)
         assert "<script" not in html.lower(), name

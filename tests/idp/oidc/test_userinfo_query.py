@@ -15,8 +15,8 @@ from identity.authn import can_sign_in
 from identity.claims import person_claim_values
 from identity.models import Account, AccountStatus, Person
 from identity.vocabulary import PersonStatus
-from idp.db import session_factory
-from idp.oidc.grant_store import USABLE_ACCOUNT
+from idp.context import session_factory
+from idp.sso.account_facts import USABLE_ACCOUNT
 
 from .conftest import Citizen, make_citizen, register_portal
 from .flows import tokens, userinfo

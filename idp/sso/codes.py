@@ -7,6 +7,7 @@ A second use revokes every token the first use produced (RFC 9700 §4.2.4, ASVS 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass, fields
 
 from sqlalchemy import bindparam, select, update
@@ -15,9 +16,12 @@ from sqlalchemy.orm import Session
 from identity.db import is_postgresql
 from identity.types import utcnow
 
-from .grant_store import AccountFacts, account_facts, revoke_grant
+from .account_facts import AccountFacts, account_facts
+from .errors import GrantRefused
+from .grants import revoke_grant
 from .models import AuthorizationCode, Grant
 from .opaque import digest
+from .principal import Principal
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,8 +72,60 @@ _CONSUME = (
 _CONSUME_WITH_FACTS = _CONSUME.returning(*account_facts(_CODES.c.account_id, _CODES.c.session_id))
 
 
+@dataclass(frozen=True, slots=True)
+class CodeRequest:
+    """What an authorization code is bound to, besides the authentication event (RFC 6749 §4.1.3, RFC 7636)."""
+
+    client_id: str
+    redirect_uri: str
+    scope: str
+    nonce: str | None
+    code_challenge: str | None
+    code_challenge_method: str | None
+
+
+def save_code(session: Session, code: str, request: CodeRequest, principal: Principal, *, ttl_seconds: int) -> None:
+    """Store the code's hash with everything the token request must match."""
+    session.add(
+        AuthorizationCode(
+            code_hash=digest(code),
+            client_id=request.client_id,
+            account_id=principal.account_id,
+            session_id=principal.session_id,
+            redirect_uri=request.redirect_uri,
+            scope=request.scope,
+            nonce=request.nonce,
+            code_challenge=request.code_challenge,
+            code_challenge_method=request.code_challenge_method,
+            claims=json.dumps(principal.claims_request) if principal.claims_request else None,
+            auth_time=principal.auth_time,
+            acr=principal.acr,
+            amr=" ".join(principal.amr),
+            expires_at=utcnow() + dt.timedelta(seconds=ttl_seconds),
+        )
+    )
+
+
+def nonce_used_before(session: Session, client_id: str, nonce: str) -> bool:
+    """RFC 9700 R10: a constant nonce defeats replay protection, so a client's nonce is good once."""
+    used = select(AuthorizationCode.id).where(
+        AuthorizationCode.client_id == client_id, AuthorizationCode.nonce == nonce
+    )
+    return session.scalar(used.limit(1)) is not None
+
+
+def challenge_used_before(session: Session, client_id: str, challenge: str) -> bool:
+    """RFC 9700 R10: a constant PKCE challenge is no protection against code injection."""
+    used = select(AuthorizationCode.id).where(
+        AuthorizationCode.client_id == client_id, AuthorizationCode.code_challenge == challenge
+    )
+    return session.scalar(used.limit(1)) is not None
+
+
 def consume_code(session: Session, code: str, client_id: str) -> ConsumedCode | None:
-    """The code's row if this is its first use by its own client within its lifetime, else None."""
+    """The code's row if this is its first use by its own client within its lifetime, else None.
+
+    Its use, and the revocation a replay causes, must stand: pass a standing session."""
     code_hash = digest(code)
     on_postgresql = is_postgresql(session)
     claimed = session.execute(
@@ -93,5 +149,25 @@ def _revoke_if_replayed(session: Session, code_hash: str) -> None:
         revoke_grant(session, grant, reason="authorization code replayed", actor="system")
 
 
-def code_expiry(ttl_seconds: int) -> dt.datetime:
-    return utcnow() + dt.timedelta(seconds=ttl_seconds)
+_FACTS = select(*account_facts(bindparam("account_id"), bindparam("session_id")))
+
+
+def principal_from_code(session: Session, code: ConsumedCode) -> Principal:
+    """The citizen behind a consumed code: its account's facts as the consuming statement returned them
+    (PostgreSQL), or read now in one query (SQLite)."""
+    facts = code.account or AccountFacts(
+        *session.execute(_FACTS, {"account_id": code.account_id, "session_id": code.session_id}).one()
+    )
+    if facts.usable_person_id is None or facts.identity_level is None:
+        raise GrantRefused("The account behind this code can no longer sign in.")
+    return Principal(
+        account_id=code.account_id,
+        person_id=facts.usable_person_id,
+        identity_level=facts.identity_level,
+        auth_time=code.auth_time,
+        acr=code.acr,
+        amr=tuple(code.amr.split()),
+        sid=facts.sid,
+        session_id=code.session_id,
+        claims_request=json.loads(code.claims) if code.claims else None,
+    )

@@ -25,7 +25,7 @@ from identity.models import Account, CitizenCard, Person
 from identity.types import utcnow
 from identity.vocabulary import CardStatus
 
-from .grant_store import USABLE_ACCOUNT
+from .account_facts import USABLE_ACCOUNT
 from .models import Grant, RevokedAccessToken
 
 _GRANTS, _ACCOUNTS, _PERSONS, _CARDS = Grant.__table__, Account.__table__, Person.__table__, CitizenCard.__table__

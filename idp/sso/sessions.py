@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,7 +20,8 @@ from identity.models import Account
 from identity.types import utcnow
 
 from ..config import Settings
-from .grant_store import account_is_usable, move_grants, revoke_grants_of_session
+from .account_facts import account_is_usable
+from .grants import move_grants, revoke_grants_of_session
 from .models import SsoSession
 from .opaque import digest, new_secret
 
@@ -76,13 +78,22 @@ def replace_session(
     return row, cookie
 
 
-def load_session(session: Session, cookie: str | None, settings: Settings) -> SsoSession | None:
-    """The live session behind a cookie, or None (and the row ended) when it is over for any reason."""
+@dataclass(frozen=True, slots=True)
+class SessionLookup:
+    """The live session behind a cookie, if any; and whether the lookup itself ended one (a write)."""
+
+    live: SsoSession | None
+    ended_now: bool = False
+
+
+def load_session(session: Session, cookie: str | None, settings: Settings) -> SessionLookup:
+    """The live session behind a cookie; a session over its limits, or whose account can no longer act,
+    is ended here (``ended_now``), a write the caller must let stand."""
     if not cookie or len(cookie) > 100:
-        return None
+        return SessionLookup(None)
     row = session.scalars(select(SsoSession).where(SsoSession.key_hash == digest(cookie))).one_or_none()
     if row is None or row.ended_at is not None:
-        return None
+        return SessionLookup(None)
     now = utcnow()
     idle_limit = row.last_seen_at + dt.timedelta(seconds=settings.sso_session_idle_ttl)
     reason = None
@@ -94,10 +105,10 @@ def load_session(session: Session, cookie: str | None, settings: Settings) -> Ss
         reason = "account no longer active"
     if reason is not None:
         end_session(session, row, reason=reason)
-        return None
+        return SessionLookup(None, ended_now=True)
     if now - row.last_seen_at >= _TOUCH_EVERY:
         row.last_seen_at = now
-    return row
+    return SessionLookup(row)
 
 
 def end_session(session: Session, row: SsoSession, *, reason: str) -> None:

@@ -18,7 +18,6 @@ import hmac
 from dataclasses import dataclass
 from typing import Any
 
-from authlib.oauth2.rfc6749 import InvalidGrantError
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
@@ -26,7 +25,8 @@ from sqlalchemy.orm import Session
 from identity.db import is_postgresql
 from identity.types import utcnow
 
-from .grant_store import GRANT_AND_FACTS, revoke_grant
+from .errors import GrantRefused
+from .grants import GRANT_AND_FACTS, revoke_grant
 from .models import Grant, RefreshToken
 from .opaque import digest
 from .principal import LiveGrant
@@ -108,7 +108,7 @@ _ROTATE_ON_POSTGRESQL = _rotate_on_postgresql()
 def rotate(
     session: Session, presented: str, client_id: str, *, key: bytes, grace_seconds: int, idle_seconds: int
 ) -> Rotation:
-    """Consume a refresh token or raise InvalidGrantError (revoking the family on reuse)."""
+    """Consume a refresh token or raise GrantRefused (revoking the family on reuse: pass a standing session)."""
     now = utcnow()
     token_hash = digest(presented)
     params = {"presented_hash": token_hash, "presenting_client": client_id, "now": now}
@@ -139,22 +139,22 @@ def _refused_or_parallel(
 ) -> Rotation:
     token = session.scalars(select(RefreshToken).where(RefreshToken.token_hash == token_hash)).one_or_none()
     if token is None:
-        raise InvalidGrantError("The refresh token is not valid.")
+        raise GrantRefused("The refresh token is not valid.")
     grant = session.get(Grant, token.grant_id)
     assert grant is not None
     if grant.client_id != client_id:
         # RFC 6749 §6: bound to its client. Presented by another one, the family is presumed stolen.
         revoke_grant(session, grant, reason="refresh token presented by another client", actor="system")
-        raise InvalidGrantError("The refresh token is not valid.")
+        raise GrantRefused("The refresh token is not valid.")
     if grant.revoked_at is not None or grant.expires_at <= now:
-        raise InvalidGrantError("The refresh token has been revoked or has expired.")
+        raise GrantRefused("The refresh token has been revoked or has expired.")
     if token.used_at is None:
-        raise InvalidGrantError("The refresh token has expired.")
+        raise GrantRefused("The refresh token has expired.")
     child = child_of(presented, key)
     if now - token.used_at <= dt.timedelta(seconds=grace_seconds) and _exists(session, child):
         return Rotation(grant.id, token.id, child, child_exists=True)
     revoke_grant(session, grant, reason="refresh token reused", actor="system")
-    raise InvalidGrantError("The refresh token was already used; its whole family is now revoked.")
+    raise GrantRefused("The refresh token was already used; its whole family is now revoked.")
 
 
 def granted_scope(session: Session, presented: str, client_id: str) -> str | None:
@@ -164,6 +164,10 @@ def granted_scope(session: Session, presented: str, client_id: str) -> str | Non
         .join(RefreshToken, RefreshToken.grant_id == Grant.id)
         .where(RefreshToken.token_hash == digest(presented), Grant.client_id == client_id)
     )
+
+
+def find_refresh_token(session: Session, token: str) -> RefreshToken | None:
+    return session.scalars(select(RefreshToken).where(RefreshToken.token_hash == digest(token))).one_or_none()
 
 
 def _exists(session: Session, token: str) -> bool:

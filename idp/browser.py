@@ -1,0 +1,62 @@
+"""What the provider knows about the browser in front of it: its SSO session and its chosen language.
+
+Nothing here commits: a session found over its limits is ended through the request's standing session
+(``idp.db``), so the ending stands whatever the request answers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from flask import Response, g, request, session
+from flask_babel import refresh
+
+from . import context
+from .db import db_session, standing_session
+from .sso.models import SsoSession
+from .sso.sessions import cookie_name, load_session
+
+SUPPORTED_LOCALES = ("vi", "en")
+DEFAULT_LOCALE = "vi"
+_SSO = "idp_sso_session"
+
+
+def current_sso_session() -> SsoSession | None:
+    """The live SSO session of this request's cookie, looked up once per request."""
+    if _SSO not in g:
+        settings = context.settings()
+        cookie = request.cookies.get(cookie_name(settings))
+        found = load_session(db_session(), cookie, settings)
+        if found.ended_now:
+            standing_session()  # the end of an expired session stands even if this request is refused
+        setattr(g, _SSO, found.live)
+    sso: SsoSession | None = g.get(_SSO)
+    return sso
+
+
+def set_session_cookie(response: Response, value: str) -> None:
+    """HttpOnly, SameSite=Lax, Secure outside development; no Max-Age: the server decides when it ends."""
+    settings = context.settings()
+    response.set_cookie(
+        cookie_name(settings), value, httponly=True, secure=settings.is_production, samesite="Lax", path="/"
+    )
+
+
+def select_locale() -> str:
+    """``?lang=`` (the switch on every page), remembered in the flow cookie; Vietnamese by default."""
+    choice = request.args.get("lang")
+    if choice in SUPPORTED_LOCALES:
+        session["lang"] = choice
+        return choice
+    remembered = session.get("lang")
+    return remembered if remembered in SUPPORTED_LOCALES else DEFAULT_LOCALE
+
+
+def set_ui_locale(preferences: Iterable[str]) -> None:
+    """``ui_locales`` (OIDC Core 3.1.2.1): the first language we speak becomes the page language."""
+    for tag in preferences:
+        language = tag.split("-")[0].lower()
+        if language in SUPPORTED_LOCALES:
+            session["lang"] = language
+            refresh()  # a locale already chosen for this request gives way
+            return
