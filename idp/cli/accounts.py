@@ -17,7 +17,7 @@ from identity import (
 
 from ..context import session_factory, settings
 from ..sso.status_changes import change_account_state
-from . import actor_option, emit, json_option, reason_option
+from .options import actor_option, emit, json_option, reason_option
 
 HANDOVER = (
     "Hand this code to the citizen in person, on paper or read aloud, never by e-mail or message. "

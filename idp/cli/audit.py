@@ -10,7 +10,7 @@ from flask.cli import with_appcontext
 from identity import audit, unit_of_work
 
 from ..context import session_factory
-from . import emit, json_option
+from .options import emit, json_option
 
 
 @click.group("audit", help="The tamper-evident audit trail.")

@@ -27,7 +27,7 @@ from clients.metadata import DEFAULT_GRANT_TYPES
 from identity import unit_of_work
 
 from ..context import session_factory, settings
-from . import actor_option, emit, json_option, reason_option
+from .options import actor_option, emit, json_option, reason_option
 
 STORE_SECRET_NOW = "Store this client secret now: it is shown only this once, and the provider keeps only a hash of it."
 

@@ -11,7 +11,7 @@ from identity import unit_of_work
 from ..context import session_factory
 from ..migrate import current_revision, upgrade_database
 from ..sso.housekeeping import purge_expired
-from . import emit, json_option
+from .options import emit, json_option
 
 
 @click.group("db", help="Database schema.")

@@ -10,7 +10,7 @@ from identity import InvalidInput
 
 from ..context import settings
 from ..demo.seed import DEMO_PASSWORD, DEMO_PIN, seed
-from . import emit, json_option
+from .options import emit, json_option
 
 
 @click.command("demo", help="Load demonstration data (running it again changes nothing). Not in production.")

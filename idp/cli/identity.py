@@ -26,7 +26,7 @@ from identity.importer import DEFAULT_BATCH, check_file
 
 from ..context import session_factory
 from ..sso.status_changes import change_identity_status
-from . import actor_option, emit, json_option, reason_option
+from .options import actor_option, emit, json_option, reason_option
 
 
 @click.group("identity", help="Persons, PINs and citizen cards in the register.")

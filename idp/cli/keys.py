@@ -16,7 +16,7 @@ from identity.types import utcnow
 from keys import Algorithm, KeyPolicy, SigningKey, ensure_keys, list_keys, rotate_keys
 
 from ..context import keyring, session_factory, settings
-from . import actor_option, emit, json_option
+from .options import actor_option, emit, json_option
 
 
 def _policy() -> KeyPolicy:
