@@ -11,11 +11,11 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from joserfc.jwk import OKPKey
 
 from clients import AuthMethod, GrantType, IdTokenAlg, InvalidMetadata, validate_spec
-from tests.clients.builders import PORTAL_CALLBACK, ec_key, public_jwks, rsa_key, spec
+from tests.factories import PORTAL_CALLBACK, client_spec, ec_key, public_jwks, rsa_key
 
 
 def validated(**overrides: Any):  # type: ignore[no-untyped-def]
-    return validate_spec(spec(**overrides), allow_http_loopback=False)
+    return validate_spec(client_spec(**overrides), allow_http_loopback=False)
 
 
 def refused(field: str, match: str, **overrides: Any) -> InvalidMetadata:

@@ -16,7 +16,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from clients import AUTHENTICATED_ENDPOINTS, Client, find_active_client, get_client, rotate_secret, suspend_client
-from tests.clients.builders import PORTAL_CALLBACK, public_jwks, register, rsa_key
+from tests.factories import PORTAL_CALLBACK, public_jwks, registered_client, rsa_key
 
 WITH_QUERY = "https://dichvucong.gov.vn/cb?portal=1"
 LOOPBACK = "http://127.0.0.1:5001/cb"
@@ -30,7 +30,7 @@ def reloaded(session: Session, client: Client) -> Client:
 
 @pytest.fixture
 def portal(session: Session) -> Client:
-    client, _ = register(
+    client, _ = registered_client(
         session,
         redirect_uris=[PORTAL_CALLBACK, WITH_QUERY, LOOPBACK],
         scopes=["openid", "profile", "email"],
@@ -88,7 +88,7 @@ def test_there_is_no_default_redirect_uri(portal: Client) -> None:
 
 
 def test_post_logout_redirect_uris_match_exactly(session: Session) -> None:
-    client, _ = register(session, post_logout_redirect_uris=["https://dichvucong.gov.vn/bye"])
+    client, _ = registered_client(session, post_logout_redirect_uris=["https://dichvucong.gov.vn/bye"])
     client = reloaded(session, client)
     assert client.check_post_logout_redirect_uri("https://dichvucong.gov.vn/bye")
     assert not client.check_post_logout_redirect_uri("https://dichvucong.gov.vn/bye?x=1")
@@ -103,7 +103,7 @@ def test_allowed_scope_keeps_only_allowed_scopes_in_the_order_asked(portal: Clie
 
 
 def test_a_restricted_scope_is_granted_only_while_its_approval_is_recorded(session: Session) -> None:
-    client, _ = register(session, scopes=["openid", "pin"], approve_restricted=True, actor="admin:lan")
+    client, _ = registered_client(session, scopes=["openid", "pin"], approve_restricted=True, actor="admin:lan")
     assert client.restricted_scopes_approved_by == "admin:lan" and client.restricted_scopes_approved_at
     assert client.get_allowed_scope("openid pin") == "openid pin"
     session.execute(
@@ -119,7 +119,7 @@ def test_only_the_code_response_type(portal: Client, session: Session) -> None:
     assert portal.check_response_type("code")
     for response_type in ("token", "id_token", "code id_token", "code token", "none", ""):
         assert not portal.check_response_type(response_type)
-    machine, _ = register(session, grant_types=["client_credentials"], redirect_uris=[])
+    machine, _ = registered_client(session, grant_types=["client_credentials"], redirect_uris=[])
     assert not machine.check_response_type("code")
 
 
@@ -127,13 +127,13 @@ def test_only_registered_grant_types(portal: Client, session: Session) -> None:
     assert portal.check_grant_type("authorization_code") and portal.check_grant_type("refresh_token")
     for grant in ("client_credentials", "password", "implicit", "urn:ietf:params:oauth:grant-type:jwt-bearer"):
         assert not portal.check_grant_type(grant)
-    machine, _ = register(session, grant_types=["client_credentials"], redirect_uris=[])
+    machine, _ = registered_client(session, grant_types=["client_credentials"], redirect_uris=[])
     assert machine.check_grant_type("client_credentials") and not machine.check_grant_type("authorization_code")
 
 
 def test_each_client_authenticates_only_with_its_registered_method(session: Session) -> None:
-    basic, _ = register(session)
-    public, _ = register(session, token_endpoint_auth_method="none")
+    basic, _ = registered_client(session)
+    public, _ = registered_client(session, token_endpoint_auth_method="none")
     for endpoint in AUTHENTICATED_ENDPOINTS:
         assert basic.check_endpoint_auth_method("client_secret_basic", endpoint)
         assert not basic.check_endpoint_auth_method("client_secret_post", endpoint)
@@ -179,7 +179,7 @@ def authenticate(session: Session, request: FormRequest) -> Any:
 
 
 def test_authlib_client_authentication_with_the_hashed_secret(session: Session) -> None:
-    client, secret = register(session)
+    client, secret = registered_client(session)
     assert secret is not None
     cid = client.client_id
     assert authenticate(session, FormRequest({}, basic_auth(cid, secret))) is client
@@ -204,7 +204,7 @@ def test_authlib_client_authentication_with_the_hashed_secret(session: Session) 
 
 
 def test_a_public_client_authenticates_with_its_client_id_only(session: Session) -> None:
-    client, secret = register(session, token_endpoint_auth_method="none")
+    client, secret = registered_client(session, token_endpoint_auth_method="none")
     assert secret is None
     assert authenticate(session, FormRequest({"client_id": client.client_id})) is client
     with pytest.raises(InvalidClientError):
@@ -213,7 +213,7 @@ def test_a_public_client_authenticates_with_its_client_id_only(session: Session)
 
 def test_private_key_jwt_assertions_verify_with_the_registered_keys_only(session: Session) -> None:
     key = rsa_key("rp-1")
-    client, secret = register(session, token_endpoint_auth_method="private_key_jwt", jwks=public_jwks(key))
+    client, secret = registered_client(session, token_endpoint_auth_method="private_key_jwt", jwks=public_jwks(key))
     client = reloaded(session, client)
     assert secret is None and client.secret_hash is None
     now = int(time.time())

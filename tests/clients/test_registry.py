@@ -29,7 +29,7 @@ from clients import (
 )
 from identity import InvalidInput, audit
 from identity.models import AuditEvent
-from tests.clients.builders import public_jwks, register, rsa_key
+from tests.factories import public_jwks, registered_client, rsa_key
 
 
 def events(session: Session) -> list[AuditEvent]:
@@ -46,7 +46,7 @@ def raw_rows(session: Session, table: str) -> list[str]:
 
 
 def test_client_ids_are_generated_unguessable_and_never_pin_shaped(session: Session) -> None:
-    ids = {register(session)[0].client_id for _ in range(5)}
+    ids = {registered_client(session)[0].client_id for _ in range(5)}
     assert len(ids) == 5
     for client_id in ids:
         assert re.fullmatch(r"[A-Za-z0-9]{32}", client_id)
@@ -54,7 +54,7 @@ def test_client_ids_are_generated_unguessable_and_never_pin_shaped(session: Sess
 
 
 def test_the_secret_is_strong_returned_once_and_stored_only_as_a_hash(session: Session) -> None:
-    client, secret = register(session)
+    client, secret = registered_client(session)
     assert secret is not None and len(secret) >= 43  # 256 bits, URL-safe base64
     assert client.secret_hash == hashlib.sha256(secret.encode()).hexdigest()
     stored = raw_rows(session, "clients") + raw_rows(session, "audit_events")
@@ -65,7 +65,7 @@ def test_the_secret_is_strong_returned_once_and_stored_only_as_a_hash(session: S
 def test_a_wrong_secret_fails_through_a_constant_time_comparison(
     session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    client, secret = register(session)
+    client, secret = registered_client(session)
     assert secret is not None
     compared: list[tuple[str, str]] = []
     real = clients.credentials.compare_digest
@@ -89,7 +89,7 @@ def test_a_wrong_secret_fails_through_a_constant_time_comparison(
 def test_clients_without_secret_methods_get_no_secret_and_cannot_rotate_one(
     session: Session, method: str, extra: dict[str, Any]
 ) -> None:
-    client, secret = register(session, token_endpoint_auth_method=method, **extra)
+    client, secret = registered_client(session, token_endpoint_auth_method=method, **extra)
     assert secret is None and client.secret_hash is None
     with pytest.raises(InvalidMetadata, match=f"has no secret: it authenticates with {method}"):
         rotate_secret(session, client.client_id, actor="admin")
@@ -97,11 +97,13 @@ def test_clients_without_secret_methods_get_no_secret_and_cannot_rotate_one(
 
 def test_a_public_client_cannot_get_client_credentials(session: Session) -> None:
     with pytest.raises(InvalidMetadata, match="public client cannot use client_credentials"):
-        register(session, token_endpoint_auth_method="none", grant_types=["authorization_code", "client_credentials"])
+        registered_client(
+            session, token_endpoint_auth_method="none", grant_types=["authorization_code", "client_credentials"]
+        )
 
 
 def test_a_rotated_secret_replaces_the_old_one_at_once(session: Session) -> None:
-    client, old = register(session)
+    client, old = registered_client(session)
     new = rotate_secret(session, client.client_id, actor="admin:lan")
     session.commit()
     client = get_client(session, client.client_id)
@@ -116,7 +118,9 @@ def test_a_rotated_secret_replaces_the_old_one_at_once(session: Session) -> None
 
 
 def test_registration_is_audited_with_the_metadata_and_the_approver(session: Session) -> None:
-    client, _ = register(session, scopes=["openid", "citizen_card"], approve_restricted=True, actor="admin:lan")
+    client, _ = registered_client(
+        session, scopes=["openid", "citizen_card"], approve_restricted=True, actor="admin:lan"
+    )
     (event,) = events(session)
     assert (event.action, event.actor, event.subject) == (
         "client.registered",
@@ -130,13 +134,13 @@ def test_registration_is_audited_with_the_metadata_and_the_approver(session: Ses
 
 def test_a_refused_registration_writes_nothing(session: Session) -> None:
     with pytest.raises(InvalidMetadata):
-        register(session, redirect_uris=["https://dichvucong.gov.vn/cb", "https://evil.example@x.gov.vn/"])
+        registered_client(session, redirect_uris=["https://dichvucong.gov.vn/cb", "https://evil.example@x.gov.vn/"])
     session.rollback()
     assert count_clients(session) == 0 and events(session) == []
 
 
 def test_suspend_and_restore_need_a_reason_and_are_audited(session: Session) -> None:
-    client, _ = register(session)
+    client, _ = registered_client(session)
     for blank in ("", "   ", None):
         with pytest.raises(InvalidInput, match="reason is required"):
             suspend_client(session, client.client_id, reason=blank, actor="admin")  # type: ignore[arg-type]
@@ -172,8 +176,8 @@ def test_unknown_client_ids_are_refused_whatever_they_look_like(session: Session
 
 
 def test_list_includes_suspended_clients_by_name(session: Session) -> None:
-    b, _ = register(session, name="B portal")
-    register(session, name="A portal")
+    b, _ = registered_client(session, name="B portal")
+    registered_client(session, name="A portal")
     suspend_client(session, b.client_id, reason="audit finding", actor="admin")
     session.commit()
     assert [(c.name, c.status.value) for c in list_clients(session)] == [
@@ -192,7 +196,7 @@ def test_list_includes_suspended_clients_by_name(session: Session) -> None:
     ],
 )
 def test_the_database_refuses_rows_that_break_the_rules(session: Session, tamper: dict[str, Any]) -> None:
-    client, _ = register(session)
+    client, _ = registered_client(session)
     with pytest.raises(IntegrityError):
         session.execute(update(Client).where(Client.id == client.id).values(**tamper))
     session.rollback()

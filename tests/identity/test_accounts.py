@@ -37,8 +37,7 @@ from identity.activation_codes import ALPHABET, MAX_ATTEMPTS
 from identity.models import Account, ActivationCode, AuditEvent
 from idp.context import session_factory
 from tests import factories
-from tests.identity import accounts_factory
-from tests.identity.accounts_factory import PASSWORD, POLICY
+from tests.factories import PASSWORD, PASSWORD_POLICY
 
 NEW_PASSWORD = "một con vịt xòe ra hai cái cánh"
 
@@ -49,7 +48,7 @@ def hasher(settings) -> PasswordHasher:
 
 
 def activate(session: Session, pin: str, code: str, hasher: PasswordHasher, password: str = PASSWORD) -> Account:
-    return activate_account(session, pin, code, password, hasher=hasher, policy=POLICY)
+    return activate_account(session, pin, code, password, hasher=hasher, policy=PASSWORD_POLICY)
 
 
 def refused_activation(session: Session, pin: str, code: str, hasher: PasswordHasher) -> ActivationRejected:
@@ -76,7 +75,7 @@ def fresh(session: Session, account: Account) -> Account:
 
 
 def test_opening_returns_a_random_code_once_and_stores_only_its_digest(session) -> None:
-    account, code = accounts_factory.opened(session)
+    account, code = factories.opened_account(session)
     groups = code.split("-")
     assert [len(g) for g in groups] == [4, 4, 4] and set("".join(groups)) <= set(ALPHABET)
     assert account.status.value == "pending_activation" and account.password_hash is None
@@ -86,7 +85,7 @@ def test_opening_returns_a_random_code_once_and_stores_only_its_digest(session) 
     assert [e.action for e in events] == ["identity.issued", "account.opened"]
     assert all(code not in (e.details + (e.reason or "")) for e in events)
     assert code not in str(account_record(account))
-    assert {code} != {accounts_factory.opened(session, full_name="Phạm Thị Dung", sex="female")[1]}
+    assert {code} != {factories.opened_account(session, full_name="Phạm Thị Dung", sex="female")[1]}
 
 
 def test_opening_needs_an_active_person_in_the_register(session) -> None:
@@ -100,7 +99,7 @@ def test_opening_needs_an_active_person_in_the_register(session) -> None:
 
 
 def test_opening_again_while_pending_replaces_the_code(session, hasher) -> None:
-    account, old_code = accounts_factory.opened(session)
+    account, old_code = factories.opened_account(session)
     _same, new_code = open_account(session, account.person.pin, actor="reg", ttl_seconds=60)
     session.commit()
     assert _same.id == account.id and new_code != old_code
@@ -110,7 +109,7 @@ def test_opening_again_while_pending_replaces_the_code(session, hasher) -> None:
 
 
 def test_opening_an_account_that_is_already_active_is_refused_and_changes_nothing(session, hasher) -> None:
-    account = accounts_factory.active(session, hasher)
+    account = factories.active_account(session, hasher)
     before = audit_actions(session)
     with pytest.raises(IllegalTransition, match="already has an e-ID account, which is active"):
         open_account(session, account.person.pin, actor="reg", ttl_seconds=60)
@@ -123,7 +122,7 @@ def test_opening_an_account_that_is_already_active_is_refused_and_changes_nothin
 
 
 def test_activation_sets_the_password_and_makes_the_account_active_at_level_one(session, hasher) -> None:
-    account, code = accounts_factory.opened(session)
+    account, code = factories.opened_account(session)
     activated = activate(session, account.person.pin, code.lower().replace("-", " "), hasher)
     session.commit()
     assert activated.status.value == "active" and activated.identity_level == 1
@@ -134,7 +133,7 @@ def test_activation_sets_the_password_and_makes_the_account_active_at_level_one(
 
 
 def test_a_used_code_cannot_be_replayed(session, hasher) -> None:
-    account, code = accounts_factory.opened(session)
+    account, code = factories.opened_account(session)
     activate(session, account.person.pin, code, hasher)
     session.commit()
     refused_activation(session, account.person.pin, code, hasher)
@@ -142,7 +141,7 @@ def test_a_used_code_cannot_be_replayed(session, hasher) -> None:
 
 
 def test_wrong_expired_and_unknown_all_get_the_same_answer(session, hasher) -> None:
-    account, code = accounts_factory.opened(session)
+    account, code = factories.opened_account(session)
     pin = account.person.pin
     wrong = refused_activation(session, pin, "2222-3333-4444", hasher)
     unknown = refused_activation(session, "001084999999", code, hasher)
@@ -155,7 +154,7 @@ def test_wrong_expired_and_unknown_all_get_the_same_answer(session, hasher) -> N
 
 
 def test_guessing_stops_after_a_few_wrong_codes_until_a_new_code_is_issued(session, hasher) -> None:
-    account, code = accounts_factory.opened(session)
+    account, code = factories.opened_account(session)
     pin = account.person.pin
     for attempt in range(MAX_ATTEMPTS):
         refused_activation(session, pin, f"2222-3333-{attempt + 4}ABC", hasher)
@@ -172,7 +171,7 @@ def test_guessing_stops_after_a_few_wrong_codes_until_a_new_code_is_issued(sessi
 def test_failed_codes_are_counted_in_the_database(app: Flask, hasher) -> None:
     """The count survives the request: a second, independent session sees it."""
     with session_factory(app)() as first:
-        account, _code = accounts_factory.opened(first)
+        account, _code = factories.opened_account(first)
         refused_activation(first, account.person.pin, "2222-3333-4444", hasher)
     with session_factory(app)() as second:
         row = second.scalars(select(ActivationCode)).one()
@@ -180,7 +179,7 @@ def test_failed_codes_are_counted_in_the_database(app: Flask, hasher) -> None:
 
 
 def test_a_weak_password_keeps_the_code_usable_and_is_not_counted_as_a_guess(session, hasher) -> None:
-    account, code = accounts_factory.opened(session)
+    account, code = factories.opened_account(session)
     for weak in ("password1", "short", account.person.pin + "x", f"my code is {code}"):
         with pytest.raises(WeakPassword):
             activate(session, account.person.pin, code, hasher, password=weak)
@@ -190,7 +189,7 @@ def test_a_weak_password_keeps_the_code_usable_and_is_not_counted_as_a_guess(ses
 
 
 def test_a_person_suspended_in_the_register_cannot_activate(session, hasher) -> None:
-    account, code = accounts_factory.opened(session)
+    account, code = factories.opened_account(session)
     change_status(session, account.person.pin, "suspend", reason="court order", actor="sup")
     session.commit()
     with pytest.raises(IllegalTransition, match="suspended"):
@@ -201,7 +200,7 @@ def test_a_person_suspended_in_the_register_cannot_activate(session, hasher) -> 
 
 
 def test_two_concurrent_activations_with_one_code_only_one_wins(app: Flask, session, hasher) -> None:
-    account, code = accounts_factory.opened(session)
+    account, code = factories.opened_account(session)
     pin, start, outcomes = account.person.pin, threading.Barrier(2), []
 
     def attempt(password: str) -> None:
@@ -230,7 +229,7 @@ def test_two_concurrent_activations_with_one_code_only_one_wins(app: Flask, sess
 
 
 def test_suspend_restore_and_revoke_follow_the_table(session, hasher) -> None:
-    account = accounts_factory.active(session, hasher)
+    account = factories.active_account(session, hasher)
     pin = account.person.pin
     for transition, reason, actor, status in (
         ("suspend", "lost phone", "sup:1", "suspended"),
@@ -248,7 +247,7 @@ def test_suspend_restore_and_revoke_follow_the_table(session, hasher) -> None:
 
 
 def test_illegal_changes_are_refused_and_change_nothing(session, hasher) -> None:
-    account = accounts_factory.active(session, hasher)
+    account = factories.active_account(session, hasher)
     pin = account.person.pin
     before = session.scalar(select(func.count()).select_from(AuditEvent))
     with pytest.raises(IllegalTransition, match="Cannot restore an e-ID account that is active"):
@@ -263,7 +262,7 @@ def test_illegal_changes_are_refused_and_change_nothing(session, hasher) -> None
 
 
 def test_revocation_is_final(session, hasher) -> None:
-    account = accounts_factory.active(session, hasher)
+    account = factories.active_account(session, hasher)
     pin = account.person.pin
     change_account_status(session, pin, "revoke", reason="fraud", actor="sup")
     session.commit()
@@ -285,7 +284,7 @@ def test_registrar_lookups_say_precisely_what_is_missing(session) -> None:
 
 
 def test_verification_in_person_records_who_when_and_which_card(session, hasher) -> None:
-    account, code = accounts_factory.opened(session, with_card=True)
+    account, code = factories.opened_account(session, with_card=True)
     pin = account.person.pin
     verified = verify_in_person(session, pin, card_number=f" {pin} ", actor="registrar:hanoi-07")
     session.commit()
@@ -297,11 +296,11 @@ def test_verification_in_person_records_who_when_and_which_card(session, hasher)
 
 
 def test_verification_needs_the_persons_valid_unexpired_card(session) -> None:
-    account, _code = accounts_factory.opened(session)
+    account, _code = factories.opened_account(session)
     pin = account.person.pin
     with pytest.raises(CardConflict, match="no valid citizen card"):
         verify_in_person(session, pin, card_number=pin, actor="reg")
-    account, _code = accounts_factory.opened(session, with_card=True, full_name="Đỗ Thị Hoa", sex="female")
+    account, _code = factories.opened_account(session, with_card=True, full_name="Đỗ Thị Hoa", sex="female")
     pin = account.person.pin
     with pytest.raises(CardConflict, match="not the valid card"):
         verify_in_person(session, pin, card_number="001084999999", actor="reg")
@@ -317,16 +316,16 @@ def test_verification_needs_the_persons_valid_unexpired_card(session) -> None:
 
 
 def test_changing_the_password_needs_the_current_one(session, hasher) -> None:
-    account = accounts_factory.active(session, hasher)
+    account = factories.active_account(session, hasher)
     pin = account.person.pin
     with pytest.raises(CredentialRejected):
-        change_password(session, pin, "not the password", NEW_PASSWORD, hasher=hasher, policy=POLICY)
+        change_password(session, pin, "not the password", NEW_PASSWORD, hasher=hasher, policy=PASSWORD_POLICY)
     with pytest.raises(WeakPassword):
-        change_password(session, pin, PASSWORD, "password1", hasher=hasher, policy=POLICY)
+        change_password(session, pin, PASSWORD, "password1", hasher=hasher, policy=PASSWORD_POLICY)
     with pytest.raises(WeakPassword, match="same as the current"):
-        change_password(session, pin, PASSWORD, PASSWORD, hasher=hasher, policy=POLICY)
+        change_password(session, pin, PASSWORD, PASSWORD, hasher=hasher, policy=PASSWORD_POLICY)
     session.rollback()
-    changed = change_password(session, pin, PASSWORD, NEW_PASSWORD, hasher=hasher, policy=POLICY)
+    changed = change_password(session, pin, PASSWORD, NEW_PASSWORD, hasher=hasher, policy=PASSWORD_POLICY)
     session.commit()
     assert changed.password_changed_at > changed.activated_at
     assert authenticate_password(session, pin, NEW_PASSWORD, hasher=hasher)
@@ -336,6 +335,6 @@ def test_changing_the_password_needs_the_current_one(session, hasher) -> None:
 
 
 def test_the_account_record_never_holds_a_hash(session, hasher) -> None:
-    account = accounts_factory.active(session, hasher)
+    account = factories.active_account(session, hasher)
     assert "$argon2" not in str(account_record(account))
     assert account_record(account)["password_set"] is True

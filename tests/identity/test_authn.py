@@ -19,8 +19,7 @@ from identity.authn import REJECTED
 from identity.models import Account
 from tests import factories
 from tests.conftest import TEST_ARGON2
-from tests.identity import accounts_factory
-from tests.identity.accounts_factory import PASSWORD
+from tests.factories import PASSWORD
 
 
 class CountingHasher(PasswordHasher):
@@ -53,14 +52,14 @@ def rejection(session: Session, pin: str, password: str, hasher: CountingHasher)
 
 
 def test_the_right_pin_and_password_sign_in(session, hasher) -> None:
-    account = accounts_factory.active(session, hasher)
+    account = factories.active_account(session, hasher)
     signed_in = authenticate_password(session, account.person.pin, PASSWORD, hasher=hasher)
     assert signed_in.id == account.id
     assert hasher.verified == [account.password_hash]
 
 
 def test_unknown_pin_and_wrong_password_are_indistinguishable(session, hasher) -> None:
-    account = accounts_factory.active(session, hasher)
+    account = factories.active_account(session, hasher)
     wrong_password = rejection(session, account.person.pin, PASSWORD + "x", hasher)
     unknown_pin = rejection(session, "001084999999", PASSWORD, hasher)
     assert type(wrong_password) is type(unknown_pin) is CredentialRejected
@@ -76,7 +75,7 @@ def test_malformed_ascii_pins_get_the_same_answer_after_the_same_work(session, h
 
 
 def test_full_width_digits_are_refused_precisely_and_never_normalised_into_the_pin(session, hasher) -> None:
-    account = accounts_factory.active(session, hasher)
+    account = factories.active_account(session, hasher)
     full_width = account.person.pin.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
     with pytest.raises(InvalidPin) as refused:
         authenticate_password(session, full_width, PASSWORD, hasher=hasher)
@@ -85,9 +84,9 @@ def test_full_width_digits_are_refused_precisely_and_never_normalised_into_the_p
 
 
 def test_accounts_that_are_not_active_cannot_sign_in(session, hasher) -> None:
-    pending, _code = accounts_factory.opened(session)
-    suspended = accounts_factory.active(session, hasher, full_name="Trần Thị Bình", sex="female")
-    revoked = accounts_factory.active(session, hasher, full_name="Lê Văn Cường")
+    pending, _code = factories.opened_account(session)
+    suspended = factories.active_account(session, hasher, full_name="Trần Thị Bình", sex="female")
+    revoked = factories.active_account(session, hasher, full_name="Lê Văn Cường")
     change_account_status(session, suspended.person.pin, "suspend", reason="reported lost phone", actor="sup")
     change_account_status(session, revoked.person.pin, "revoke", reason="fraud", actor="sup")
     session.commit()
@@ -98,7 +97,7 @@ def test_accounts_that_are_not_active_cannot_sign_in(session, hasher) -> None:
 
 @pytest.mark.parametrize("transition", ["suspend", "revoke", "deceased"])
 def test_a_person_not_active_in_the_register_cannot_sign_in(session, hasher, transition) -> None:
-    account = accounts_factory.active(session, hasher)
+    account = factories.active_account(session, hasher)
     change_status(session, account.person.pin, transition, reason="register decision", actor="sup")
     session.commit()
     assert account.status.value == "active"  # the account itself was not touched
@@ -107,7 +106,7 @@ def test_a_person_not_active_in_the_register_cannot_sign_in(session, hasher, tra
 
 
 def test_a_cancelled_pin_no_longer_signs_in(session, hasher) -> None:
-    account = accounts_factory.active(session, hasher)
+    account = factories.active_account(session, hasher)
     old_pin = account.person.pin
     reestablish_pin(session, old_pin, factories.facts(birth_date="1985-03-12"), reason="wrong year", actor="reg")
     session.commit()
@@ -116,7 +115,7 @@ def test_a_cancelled_pin_no_longer_signs_in(session, hasher) -> None:
 
 
 def test_raised_parameters_upgrade_the_stored_hash_at_the_next_sign_in(session, hasher, monkeypatch) -> None:
-    account = accounts_factory.active(session, hasher)
+    account = factories.active_account(session, hasher)
     old_hash = account.password_hash
     stronger = CountingHasher(monkeypatch, time_cost=TEST_ARGON2["argon2_time_cost"] + 1)
     authenticate_password(session, account.person.pin, PASSWORD, hasher=stronger)
@@ -132,7 +131,7 @@ def test_raised_parameters_upgrade_the_stored_hash_at_the_next_sign_in(session, 
 
 
 def test_a_failed_sign_in_never_rehashes(session, hasher, monkeypatch) -> None:
-    account = accounts_factory.active(session, hasher)
+    account = factories.active_account(session, hasher)
     old_hash = account.password_hash
     stronger = CountingHasher(monkeypatch, time_cost=TEST_ARGON2["argon2_time_cost"] + 1)
     rejection(session, account.person.pin, "not the password", stronger)

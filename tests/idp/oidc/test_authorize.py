@@ -12,8 +12,25 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from .conftest import REDIRECT_URI, Citizen, Portal, authorize, csrf_token, pkce_pair, query_of, register_portal
-from .flows import change_account, change_identity, is_portal_redirect, sign_in_directly, start, suspend_portal, tokens
+from tests.idp.conftest import (
+    REDIRECT_URI,
+    Citizen,
+    Portal,
+    authorize,
+    csrf_token,
+    pkce_pair,
+    query_of,
+    register_portal,
+)
+from tests.idp.flows import (
+    change_account,
+    change_identity,
+    is_portal_redirect,
+    sign_in_directly,
+    start,
+    suspend_portal,
+    tokens,
+)
 
 TAMPERED_REDIRECT_URIS = {
     "trailing slash": REDIRECT_URI + "/",

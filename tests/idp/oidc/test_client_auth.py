@@ -17,10 +17,9 @@ from joserfc.jwk import RSAKey
 
 from clients import rotate_secret
 from idp.context import session_factory
-from tests.clients import builders
-
-from .conftest import Citizen, Portal, authorize, register_portal
-from .flows import forge, post_as, suspend_portal, tokens
+from tests import factories
+from tests.idp.conftest import Citizen, Portal, authorize, register_portal
+from tests.idp.flows import forge, post_as, suspend_portal, tokens
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
@@ -200,7 +199,7 @@ def test_an_assertion_signed_with_another_key_is_refused(
     client: FlaskClient, jwt_portal: Portal, citizen: Citizen
 ) -> None:
     impostor = Portal(
-        jwt_portal.client_id, None, key=builders.rsa_key(kid=jwt_portal.key.kid), issuer=jwt_portal.issuer
+        jwt_portal.client_id, None, key=factories.rsa_key(kid=jwt_portal.key.kid), issuer=jwt_portal.issuer
     )
     assertion = impostor.assertion(audience=token_audience(jwt_portal))
     assert_invalid_client(
@@ -266,7 +265,7 @@ def test_a_private_key_jwt_client_cannot_use_a_secret_or_nothing(
 def test_a_secret_client_cannot_present_an_assertion(
     app: Flask, client: FlaskClient, portal: Portal, citizen: Citizen
 ) -> None:
-    key = builders.rsa_key()
+    key = factories.rsa_key()
     pretender = Portal(portal.client_id, None, key=key, issuer=portal.issuer)
     assertion = pretender.assertion(audience=token_audience(portal))
     assert_invalid_client(

@@ -11,8 +11,7 @@ from clients import Client, rotate_secret, suspend_client
 from idp import context
 from idp.context import session_factory
 from idp.oidc.client_cache import ActiveClients
-
-from .conftest import Portal, register_portal
+from tests.idp.conftest import Portal, register_portal
 
 
 class Clock:

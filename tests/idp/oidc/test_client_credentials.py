@@ -8,9 +8,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from identity.pin import is_pin_shaped
-
-from .conftest import Portal, register_portal
-from .flows import introspect, post_as, suspend_portal, userinfo, verify_like_a_relying_party
+from tests.idp.conftest import Portal, register_portal
+from tests.idp.flows import introspect, post_as, suspend_portal, userinfo, verify_like_a_relying_party
 
 
 @pytest.fixture

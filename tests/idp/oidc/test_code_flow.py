@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask.testing import FlaskClient
 
-from .conftest import Citizen, Portal, authorize, exchange
+from tests.idp.conftest import Citizen, Portal, authorize, exchange
 
 
 def test_code_flow_issues_tokens_with_iss_and_state(

@@ -7,9 +7,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from clients import SUPPORTED_SCOPES
-
-from .conftest import Citizen, Portal, register_portal
-from .flows import tokens, unverified_parts
+from tests.idp.conftest import Citizen, Portal, register_portal
+from tests.idp.flows import tokens, unverified_parts
 
 PRIVATE_MEMBERS = {"d", "p", "q", "dp", "dq", "qi", "k", "oth"}
 

@@ -14,8 +14,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from .conftest import Citizen, Clock, Portal, authorize, make_citizen, register_portal
-from .flows import introspect, sign_in_directly, tokens, verify_like_a_relying_party
+from tests.idp.conftest import Citizen, Clock, Portal, authorize, make_citizen, register_portal
+from tests.idp.flows import introspect, sign_in_directly, tokens, verify_like_a_relying_party
 
 
 def id_token_of(

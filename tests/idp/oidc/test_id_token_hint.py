@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Flask
 from flask.testing import FlaskClient
 
-from .conftest import Citizen, Portal, authorize, exchange, make_citizen, register_portal
-from .flows import forgeries_of
+from tests.idp.conftest import Citizen, Portal, authorize, exchange, make_citizen, register_portal
+from tests.idp.flows import forgeries_of
 
 
 def _signed_in_id_token(client: FlaskClient, portal: Portal, citizen: Citizen) -> str:

@@ -7,8 +7,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from .conftest import Citizen, Clock, Portal, register_portal
-from .flows import forgeries_of, introspect, post_as, refresh, tokens, unverified_parts
+from tests.idp.conftest import Citizen, Clock, Portal, register_portal
+from tests.idp.flows import forgeries_of, introspect, post_as, refresh, tokens, unverified_parts
 
 
 def test_a_live_access_token_is_described(client: FlaskClient, portal: Portal, citizen: Citizen, settings) -> None:

@@ -11,8 +11,17 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from .conftest import Citizen, Clock, Portal, authorization_params, exchange, pkce_pair, query_of, register_portal
-from .flows import is_portal_redirect, post_as, sign_in_directly, tokens
+from tests.idp.conftest import (
+    Citizen,
+    Clock,
+    Portal,
+    authorization_params,
+    exchange,
+    pkce_pair,
+    query_of,
+    register_portal,
+)
+from tests.idp.flows import is_portal_redirect, post_as, sign_in_directly, tokens
 
 
 def push(client: FlaskClient, portal: Portal, **extra: str | None) -> tuple[TestResponse, str]:

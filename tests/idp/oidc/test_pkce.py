@@ -8,9 +8,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from idp.config import Settings
-
-from .conftest import Citizen, Portal, authorize, exchange, pkce_pair, query_of, register_portal
-from .flows import is_portal_redirect, sign_in_directly, start
+from tests.idp.conftest import Citizen, Portal, authorize, exchange, pkce_pair, query_of, register_portal
+from tests.idp.flows import is_portal_redirect, sign_in_directly, start
 
 
 def refused_at_authorization(

@@ -15,9 +15,8 @@ from identity.models import Account
 from idp.context import session_factory
 from idp.sso.models import Grant, RefreshToken
 from idp.sso.opaque import digest
-
-from .conftest import Citizen, Clock, Portal, register_portal
-from .flows import (
+from tests.idp.conftest import Citizen, Clock, Portal, register_portal
+from tests.idp.flows import (
     at_once,
     change_account,
     change_identity,

@@ -9,8 +9,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from .conftest import Citizen, Portal, register_portal
-from .flows import introspect, post_as, refresh, revoke, tokens, userinfo
+from tests.idp.conftest import Citizen, Portal, register_portal
+from tests.idp.flows import introspect, post_as, refresh, revoke, tokens, userinfo
 
 
 def test_revoking_an_access_token_ends_it_at_userinfo_and_introspection(

@@ -11,8 +11,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from .conftest import Citizen, Portal, register_portal
-from .flows import post_as, refresh, sign_in_directly, start, tokens, userinfo
+from tests.idp.conftest import Citizen, Portal, register_portal
+from tests.idp.flows import post_as, refresh, sign_in_directly, start, tokens, userinfo
 
 
 def responses(client: FlaskClient, portal: Portal, third_party: Portal, citizen: Citizen) -> dict[str, TestResponse]:

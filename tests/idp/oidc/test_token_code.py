@@ -10,8 +10,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from .conftest import Citizen, Clock, Portal, authorize, exchange, register_portal
-from .flows import (
+from tests.idp.conftest import Citizen, Clock, Portal, authorize, exchange, register_portal
+from tests.idp.flows import (
     at_once,
     change_account,
     introspect,

@@ -10,8 +10,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from .conftest import Citizen, Clock, Portal, register_portal
-from .flows import (
+from tests.idp.conftest import Citizen, Clock, Portal, register_portal
+from tests.idp.flows import (
     b64url,
     change_account,
     change_identity,

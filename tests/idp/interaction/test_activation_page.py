@@ -12,10 +12,9 @@ from werkzeug.test import TestResponse
 
 from identity.activation_codes import MAX_ATTEMPTS
 from idp.context import session_factory
-from tests.identity import accounts_factory
-
-from .conftest import Citizen, Portal, csrf_token, query_of
-from .flows import sign_in_directly, start
+from tests import factories
+from tests.idp.conftest import Citizen, Portal, csrf_token, query_of
+from tests.idp.flows import sign_in_directly, start
 
 NEW_PASSWORD = "trăng rằm tháng tám sáng tỏ"
 
@@ -24,7 +23,7 @@ NEW_PASSWORD = "trăng rằm tháng tám sáng tỏ"
 def pending(app: Flask) -> tuple[str, str]:
     """A person with an account awaiting activation: their PIN and one-time code."""
     with session_factory(app)() as session:
-        account, code = accounts_factory.opened(session, full_name="Hoàng Văn Đức", birth_date="1979-07-07")
+        account, code = factories.opened_account(session, full_name="Hoàng Văn Đức", birth_date="1979-07-07")
         return account.person.pin, code
 
 

@@ -17,9 +17,8 @@ from identity.models import Account, AccountStatus, Person
 from identity.vocabulary import PersonStatus
 from idp.context import session_factory
 from idp.sso.account_facts import USABLE_ACCOUNT
-
-from .conftest import Citizen, make_citizen, register_portal
-from .flows import tokens, userinfo
+from tests.idp.conftest import Citizen, make_citizen, register_portal
+from tests.idp.flows import tokens, userinfo
 
 
 def test_the_usable_account_condition_is_can_sign_in_for_every_status(app: Flask, citizen: Citizen) -> None:

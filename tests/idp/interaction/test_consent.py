@@ -11,8 +11,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from .conftest import Citizen, Portal, answer_consent, csrf_token, make_citizen, query_of, register_portal
-from .flows import is_portal_redirect, sign_in_directly, start
+from tests.idp.conftest import Citizen, Portal, answer_consent, csrf_token, make_citizen, query_of, register_portal
+from tests.idp.flows import is_portal_redirect, sign_in_directly, start
 
 
 @pytest.fixture

@@ -24,7 +24,6 @@ from idp import context, create_app
 from idp.context import session_factory
 from idp.migrate import upgrade_database
 from tests import factories
-from tests.clients import builders
 from tests.conftest import make_settings
 
 REDIRECT_URI = "http://127.0.0.1:8765/callback"
@@ -85,10 +84,10 @@ def register_portal(app: Flask, **overrides: Any) -> Portal:
     values.update(overrides)
     key = None
     if values.get("token_endpoint_auth_method") == "private_key_jwt" and "jwks" not in values:
-        key = builders.rsa_key()
-        values["jwks"] = builders.public_jwks(key)
+        key = factories.rsa_key()
+        values["jwks"] = factories.public_jwks(key)
     with session_factory(app)() as session:
-        client, secret = builders.register(session, actor="test", allow_http_loopback=True, **values)
+        client, secret = factories.registered_client(session, actor="test", allow_http_loopback=True, **values)
         return Portal(
             client.client_id,
             secret,
@@ -142,10 +141,12 @@ def production_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
 
 
 @pytest.fixture(autouse=True)
-def _signing_keys_of_this_test(app: Flask) -> None:
-    """Every test empties the database, signing keys included: load this test's keys before it starts,
-    so that no token is signed with a key the previous test left in the key ring's cache."""
-    context.keyring(app).refresh()
+def _signing_keys_of_this_test(request: pytest.FixtureRequest) -> None:
+    """Every test empties the database, signing keys included: before a test that talks to the provider
+    over HTTP, load this test's keys, so that no token is signed with a key the previous test left in the
+    key ring's cache. (Command tests count what is stored, so they start with nothing at all.)"""
+    if "client" in request.fixturenames:
+        context.keyring(request.getfixturevalue("app")).refresh()
 
 
 @pytest.fixture

@@ -13,8 +13,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from .conftest import Citizen, Clock, Portal, make_citizen, query_of, sign_in
-from .flows import (
+from tests.idp.conftest import Citizen, Clock, Portal, make_citizen, query_of, sign_in
+from tests.idp.flows import (
     change_account,
     is_portal_redirect,
     login_form,

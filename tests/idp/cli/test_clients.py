@@ -20,7 +20,7 @@ from clients import Client, get_client
 from identity.models import AuditEvent
 from idp import cli, context, create_app
 from idp.config import Settings
-from tests.clients.builders import PORTAL_CALLBACK, public_jwks, rsa_key
+from tests.factories import PORTAL_CALLBACK, public_jwks, rsa_key
 
 ADD = ["clients", "add", "--name", "Cổng Dịch vụ công", "--redirect-uri", PORTAL_CALLBACK]
 

@@ -27,8 +27,7 @@ from werkzeug.test import TestResponse
 from clients import suspend_client
 from identity import change_account_status, change_status
 from idp.context import session_factory
-
-from .conftest import Citizen, Portal, authorization_params, authorize, csrf_token, exchange, pkce_pair
+from tests.idp.conftest import Citizen, Portal, authorization_params, authorize, csrf_token, exchange, pkce_pair
 
 _T = TypeVar("_T")
 

@@ -9,9 +9,8 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from idp.cli import cli
-
-from .conftest import Citizen, Clock, Portal, csrf_token, make_citizen, query_of, register_portal
-from .flows import (
+from tests.idp.conftest import Citizen, Clock, Portal, csrf_token, make_citizen, query_of, register_portal
+from tests.idp.flows import (
     change_account,
     change_identity,
     refresh,

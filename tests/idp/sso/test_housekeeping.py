@@ -12,9 +12,8 @@ from identity.models import AuditEvent
 from idp.cli import cli
 from idp.context import session_factory
 from idp.sso.models import AuthorizationCode, Grant, RefreshToken
-
-from .conftest import Citizen, Clock, Portal
-from .flows import refresh, tokens
+from tests.idp.conftest import Citizen, Clock, Portal
+from tests.idp.flows import refresh, tokens
 
 
 def _count(app: Flask, model: type) -> int:

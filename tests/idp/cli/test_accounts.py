@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from identity import CredentialRejected, PasswordHasher, activate_account, authenticate_password, bind_card
 from idp import cli
 from tests import factories
-from tests.identity.accounts_factory import CARD_ISSUED_ON, PASSWORD, POLICY
+from tests.factories import CARD_ISSUED_ON, PASSWORD, PASSWORD_POLICY
 
 
 def run(runner: FlaskCliRunner, *args: str) -> Result:
@@ -56,7 +56,8 @@ def test_open_prints_the_code_the_activation_page_and_how_to_hand_it_over(runner
     code = next(line.split()[2] for line in result.stdout.splitlines() if line.startswith("Activation code:"))
     assert f"Activation page: {settings.issuer}/activate" in result.stdout
     assert "Hand this code to the citizen in person" in result.stdout
-    assert activate_account(session, pin, code, PASSWORD, hasher=PasswordHasher.from_settings(settings), policy=POLICY)
+    hasher = PasswordHasher.from_settings(settings)
+    assert activate_account(session, pin, code, PASSWORD, hasher=hasher, policy=PASSWORD_POLICY)
 
 
 def test_open_json_keeps_the_code_out_of_the_url(runner, settings, pin) -> None:
@@ -69,7 +70,7 @@ def test_open_json_keeps_the_code_out_of_the_url(runner, settings, pin) -> None:
 
 def test_open_refuses_an_active_account_and_unknown_people(runner, session, hasher, pin) -> None:
     code = as_object(run(runner, "accounts", "open", pin, "--json"))["activation_code"]
-    activate_account(session, pin, code, PASSWORD, hasher=hasher, policy=POLICY)
+    activate_account(session, pin, code, PASSWORD, hasher=hasher, policy=PASSWORD_POLICY)
     session.commit()
     assert_one_sentence_error(run(runner, "accounts", "open", pin), "already has an e-ID account", "active")
     unknown = run(runner, "accounts", "open", "001084999999", "--json")
@@ -78,7 +79,7 @@ def test_open_refuses_an_active_account_and_unknown_people(runner, session, hash
 
 def test_show_describes_the_account_and_never_a_hash_or_code(runner, session, hasher, pin) -> None:
     code = as_object(run(runner, "accounts", "open", pin, "--json"))["activation_code"]
-    activate_account(session, pin, code, PASSWORD, hasher=hasher, policy=POLICY)
+    activate_account(session, pin, code, PASSWORD, hasher=hasher, policy=PASSWORD_POLICY)
     session.commit()
     text = run(runner, "accounts", "show", pin)
     data = as_object(run(runner, "accounts", "show", pin, "--json"))
@@ -91,7 +92,7 @@ def test_show_describes_the_account_and_never_a_hash_or_code(runner, session, ha
 
 def test_suspend_restore_revoke_need_a_reason_and_follow_the_table(runner, session, hasher, pin) -> None:
     code = as_object(run(runner, "accounts", "open", pin, "--json"))["activation_code"]
-    activate_account(session, pin, code, PASSWORD, hasher=hasher, policy=POLICY)
+    activate_account(session, pin, code, PASSWORD, hasher=hasher, policy=PASSWORD_POLICY)
     session.commit()
     missing = run(runner, "accounts", "suspend", pin)  # --reason is required: refused, nothing changed
     assert missing.exit_code == 1

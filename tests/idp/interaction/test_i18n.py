@@ -12,10 +12,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from idp.context import session_factory
-from tests.identity import accounts_factory
-
-from .conftest import Citizen, Portal, csrf_token, register_portal
-from .flows import login_form, sign_in_directly, start
+from tests import factories
+from tests.idp.conftest import Citizen, Portal, csrf_token, register_portal
+from tests.idp.flows import login_form, sign_in_directly, start
 
 VIETNAMESE_SIGN_IN = "Đăng nhập"
 ENGLISH_SIGN_IN = "Sign in"
@@ -109,7 +108,7 @@ def test_activation_errors_speak_the_page_language(
     app: Flask, client: FlaskClient, code: str | None, password: str, english: str
 ) -> None:
     with session_factory(app)() as session:
-        account, real_code = accounts_factory.opened(session, full_name="Lý Thị Nga", birth_date="1983-03-03")
+        account, real_code = factories.opened_account(session, full_name="Lý Thị Nga", birth_date="1983-03-03")
         pin = account.person.pin
     for lang in ("vi", "en"):
         html = client.get(f"/activate?lang={lang}").get_data(as_text=True)
