@@ -7,6 +7,7 @@ import re
 from importlib import resources
 
 import pytest
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.pofile import read_po
 from flask import Flask
 from flask.testing import FlaskClient
@@ -78,11 +79,33 @@ def test_the_consent_page_speaks_the_requested_language(app: Flask, client: Flas
     assert "Từ chối" in vietnamese
 
 
-def test_every_message_of_the_vietnamese_catalogue_is_translated() -> None:
+def vietnamese_catalogue() -> dict[str, str]:
     with (resources.files("idp") / "translations" / "vi" / "LC_MESSAGES" / "messages.po").open("rb") as handle:
-        catalog = read_po(handle, locale="vi")
-    untranslated = [message.id for message in catalog if message.id and not message.string]
+        return {message.id: message.string for message in read_po(handle, locale="vi") if message.id}
+
+
+def marked_strings() -> set[str]:
+    """Every string the code and the templates mark for translation (what ``pybabel extract`` would find)."""
+    keywords = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None}
+    method_map = [
+        ("**/migrations/**", "ignore"),
+        ("**.py", "python"),
+        ("**/templates/**.html", "jinja2.ext:babel_extract"),
+    ]
+    found = extract_from_dir(str(resources.files("idp")), method_map=method_map, keywords=keywords)
+    return {message if isinstance(message, str) else message[0] for _file, _line, message, _, _ in found}
+
+
+def test_every_message_of_the_vietnamese_catalogue_is_translated() -> None:
+    untranslated = [msgid for msgid, text in vietnamese_catalogue().items() if not text]
     assert untranslated == []
+
+
+def test_every_marked_string_is_in_the_catalogue_and_nothing_else() -> None:
+    """A page can only be Vietnamese if every word on it is in the catalogue; an entry nothing uses is dead."""
+    marked, catalogue = marked_strings(), set(vietnamese_catalogue())
+    assert sorted(marked - catalogue) == []
+    assert sorted(catalogue - marked) == []
 
 
 def test_every_page_string_has_a_vietnamese_translation(client: FlaskClient, portal: Portal) -> None:
