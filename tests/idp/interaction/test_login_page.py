@@ -59,6 +59,18 @@ def test_every_failure_gets_the_same_answer(app: Flask, client: FlaskClient, cit
     assert message == "Số định danh cá nhân hoặc mật khẩu không đúng."
 
 
+@pytest.mark.parametrize("digits", ["０１２３４５６７８９", "٠١٢٣٤٥٦٧٨٩"], ids=["full-width", "arabic-indic"])
+def test_a_pin_typed_with_other_digits_gets_its_precise_message(
+    client: FlaskClient, citizen: Citizen, digits: str
+) -> None:
+    """identity.authn's one exception to the single answer: it depends on what was typed, never on the
+    register, and tells the citizen whose keyboard produced these digits how to succeed."""
+    typed = citizen.pin.translate(str.maketrans("0123456789", digits))
+    status, message = failure_of(client, typed, citizen.password)
+    assert status == 400
+    assert message == "Hãy nhập số định danh cá nhân chỉ bằng các chữ số từ 0 đến 9."
+
+
 def test_a_failed_sign_in_starts_no_session(client: FlaskClient, portal: Portal, citizen: Citizen) -> None:
     _html, token, _ = login_form(client)
     response = client.post("/login", data={"csrf_token": token, "pin": citizen.pin, "password": "wrong"})
