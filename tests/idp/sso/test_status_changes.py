@@ -4,6 +4,8 @@ a restore revives nothing."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from flask import Flask
 from sqlalchemy import select
@@ -33,20 +35,23 @@ def is_live(session: Session, row: SsoSession) -> bool:
     return session.scalar(select(SsoSession.ended_at).where(SsoSession.id == row.id)) is None
 
 
-@pytest.mark.parametrize("transition", ["suspend", "revoke", "deceased"])
-def test_taking_an_identity_out_of_service_ends_its_sessions(app: Flask, session: Session, transition: str) -> None:
+@pytest.mark.parametrize(
+    ("change", "transition"),
+    [
+        (change_identity_status, "suspend"),
+        (change_identity_status, "revoke"),
+        (change_identity_status, "deceased"),
+        (change_account_state, "suspend"),
+        (change_account_state, "revoke"),
+    ],
+    ids=["identity suspended", "identity revoked", "person deceased", "account suspended", "account revoked"],
+)
+def test_taking_someone_out_of_service_ends_their_sessions(
+    app: Flask, session: Session, change: Callable[..., object], transition: str
+) -> None:
     citizen = make_citizen(app)
     row = open_session(app, session, citizen)
-    change_identity_status(session, citizen.pin, transition, reason="test", actor="supervisor:test")
-    session.commit()
-    assert not is_live(session, row)
-
-
-@pytest.mark.parametrize("transition", ["suspend", "revoke"])
-def test_taking_an_account_out_of_service_ends_its_sessions(app: Flask, session: Session, transition: str) -> None:
-    citizen = make_citizen(app)
-    row = open_session(app, session, citizen)
-    change_account_state(session, citizen.pin, transition, reason="test", actor="supervisor:test")
+    change(session, citizen.pin, transition, reason="test", actor="supervisor:test")
     session.commit()
     assert not is_live(session, row)
 
