@@ -61,7 +61,8 @@ class Settings:
     refresh_token_idle_ttl: int = 4 * 3600
     refresh_token_absolute_ttl: int = 12 * 3600
     #: Parallel refreshes of one token within this many seconds get the same answer, not a family revocation.
-    refresh_reuse_grace: int = 5
+    #: 0 (strict, as node-oidc-provider, Keycloak and Hydra): a replay inside a window would go unnoticed.
+    refresh_reuse_grace: int = 0
     sso_session_idle_ttl: int = 30 * 60
     sso_session_absolute_ttl: int = 12 * 3600
     activation_code_ttl: int = 72 * 3600
