@@ -154,12 +154,16 @@ def validate(settings: Settings) -> None:
 
 
 #: SECURITY.md decisions 2 and 7, NIST 800-63B AAL2: codes live a minute at most; a sign-in lasts at most
-#: 30 minutes idle and 12 hours in all, and so does the token family it opens. Shorter is always allowed.
+#: 30 minutes idle and 12 hours in all, and so does the token family it opens. An access token lives at
+#: most 15 minutes, since a resource server that checks it offline accepts it after revocation or logout
+#: for its whole life; an ID token at most an hour. Shorter is always allowed.
 _PRODUCTION_CEILINGS = {
     "authorization_code_ttl": 60,
     "sso_session_idle_ttl": 30 * 60,
     "sso_session_absolute_ttl": 12 * 3600,
     "refresh_token_absolute_ttl": 12 * 3600,
+    "access_token_ttl": 15 * 60,
+    "id_token_ttl": 3600,
 }
 #: OWASP Password Storage Cheat Sheet: argon2id (memory KiB, iterations) pairs of equal strength, one lane.
 #: Production needs at least the memory and the iterations of one of them.

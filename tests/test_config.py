@@ -78,10 +78,14 @@ def test_production_accepts_the_defaults() -> None:
         ("IDP_SSO_SESSION_IDLE_TTL", 1800),
         ("IDP_SSO_SESSION_ABSOLUTE_TTL", 43200),
         ("IDP_REFRESH_TOKEN_ABSOLUTE_TTL", 43200),
+        ("IDP_ACCESS_TOKEN_TTL", 900),
+        ("IDP_ID_TOKEN_TTL", 3600),
     ],
 )
 def test_production_refuses_lifetimes_beyond_the_security_decisions(name: str, ceiling: int) -> None:
-    """SECURITY.md decisions 2 and 7: codes at most 60 s, sessions at most 30 min idle and 12 h in all."""
+    """SECURITY.md decisions 2 and 7: codes at most 60 s, sessions at most 30 min idle and 12 h in all;
+    access tokens at most 15 min (a resource server checking them offline honours no revocation), ID
+    tokens at most 1 h."""
     assert getattr(load_settings({**PRODUCTION, name: str(ceiling)}), name[4:].lower()) == ceiling
     with pytest.raises(ConfigError, match=f"{name} may be at most {ceiling} seconds"):
         load_settings({**PRODUCTION, name: str(ceiling + 1)})
