@@ -1,7 +1,8 @@
 """Typed configuration, loaded from ``IDP_*`` environment variables and validated at start.
 
 Every setting has a default that is right for local development and a line saying why. With
-``IDP_ENV=production`` the service refuses to start while any development-only secret is in use.
+``IDP_ENV=production`` the service refuses to start while any development-only secret is in use, or
+while a lifetime or the password hashing is weaker than the security decisions allow.
 """
 
 from __future__ import annotations
@@ -61,7 +62,8 @@ class Settings:
     refresh_token_idle_ttl: int = 4 * 3600
     refresh_token_absolute_ttl: int = 12 * 3600
     #: Parallel refreshes of one token within this many seconds get the same answer, not a family revocation.
-    refresh_reuse_grace: int = 5
+    #: 0 (strict, as node-oidc-provider, Keycloak and Hydra): a replay inside a window would go unnoticed.
+    refresh_reuse_grace: int = 0
     sso_session_idle_ttl: int = 30 * 60
     sso_session_absolute_ttl: int = 12 * 3600
     activation_code_ttl: int = 72 * 3600
@@ -152,13 +154,20 @@ def validate(settings: Settings) -> None:
 
 
 #: SECURITY.md decisions 2 and 7, NIST 800-63B AAL2: codes live a minute at most; a sign-in lasts at most
-#: 30 minutes idle and 12 hours in all, and so does the token family it opens. Shorter is always allowed.
+#: 30 minutes idle and 12 hours in all, and so does the token family it opens. An access token lives at
+#: most 15 minutes, since a resource server that checks it offline accepts it after revocation or logout
+#: for its whole life; an ID token at most an hour. Shorter is always allowed.
 _PRODUCTION_CEILINGS = {
     "authorization_code_ttl": 60,
     "sso_session_idle_ttl": 30 * 60,
     "sso_session_absolute_ttl": 12 * 3600,
     "refresh_token_absolute_ttl": 12 * 3600,
+    "access_token_ttl": 15 * 60,
+    "id_token_ttl": 3600,
 }
+#: OWASP Password Storage Cheat Sheet: argon2id (memory KiB, iterations) pairs of equal strength, one lane.
+#: Production needs at least the memory and the iterations of one of them.
+_OWASP_ARGON2_TIERS = ((47104, 1), (19456, 2), (12288, 3), (9216, 4), (7168, 5))
 
 
 def _validate_production(settings: Settings) -> None:
@@ -170,8 +179,15 @@ def _validate_production(settings: Settings) -> None:
         raise ConfigError("In production IDP_KEY_ENCRYPTION_KEY must be set; the development key is public.")
     if not settings.issuer.startswith("https://"):
         raise ConfigError("In production IDP_ISSUER must be an https:// URL.")
-    if settings.argon2_memory_cost < 19 * 1024:
-        raise ConfigError("In production IDP_ARGON2_MEMORY_COST must be at least 19456 KiB (OWASP minimum).")
+    if not any(
+        settings.argon2_memory_cost >= memory and settings.argon2_time_cost >= time_cost
+        for memory, time_cost in _OWASP_ARGON2_TIERS
+    ):
+        tiers = [f"{memory} KiB and {time_cost}" for memory, time_cost in _OWASP_ARGON2_TIERS]
+        raise ConfigError(
+            "In production IDP_ARGON2_MEMORY_COST and IDP_ARGON2_TIME_COST must meet one of OWASP's argon2id "
+            f"minimums (memory and iterations): {', '.join(tiers[:-1])} or {tiers[-1]}."
+        )
     for name, ceiling in _PRODUCTION_CEILINGS.items():
         if getattr(settings, name) > ceiling:
             raise ConfigError(f"In production IDP_{name.upper()} may be at most {ceiling} seconds.")

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 from .models import SigningKey
 
-#: Margin for clocks that disagree between our processes, relying parties and resource servers.
+#: Margin for the clocks of relying parties and resource servers that check our tokens themselves, so a
+#: retired key stays published this much longer. Our own checks of our own tokens allow none.
 CLOCK_SKEW = 60
 #: Upper bound of the JWKS ``Cache-Control: max-age``.
 MAX_JWKS_AGE = 3600
@@ -69,7 +70,7 @@ class KeyPolicy:
         """When a key retired at *retired_at* can leave the JWKS.
 
         Processes may still sign with it for ``cache_ttl`` after retirement (their cached ring), each
-        such token lives at most ``max_token_ttl``, and verifiers allow ``clock_skew``.
+        such token lives at most ``max_token_ttl``, and relying parties may allow ``clock_skew``.
         """
         return retired_at + dt.timedelta(seconds=self.cache_ttl + self.max_token_ttl + self.clock_skew)
 

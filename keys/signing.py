@@ -9,8 +9,9 @@ can be strict where a general JWT library must be lenient (ASVS 9.1, SECURITY.md
 3. the header may carry only ``alg``, ``kid`` and ``typ``: a ``jwk``, ``jku``, ``x5u``, ``x5c`` or
    ``crit`` header is refused, never followed; the key is chosen only by ``kid`` among the keys we
    publish, and the key's own ``alg`` must equal the header's;
-4. the signature is checked before any claim is read; then ``nbf`` and ``exp`` (required), with
-   :data:`~keys.policy.CLOCK_SKEW` leeway.
+4. the signature is checked before any claim is read; then ``nbf`` and ``exp`` (required), with no
+   leeway: we set them by the clock we check them by, so a token is refused the moment it expires
+   (leeway is for what others sign, such as client assertions).
 
 Issuer, audience and purpose claims are the caller's to check; ``typ`` can be pinned here.
 """
@@ -128,13 +129,13 @@ def _claims(payload: bytes | None) -> dict[str, Any]:
 
 
 def _check_validity_period(claims: Mapping[str, Any], keyring: KeyRing, *, allow_expired: bool) -> None:
-    now, leeway = keyring.now().timestamp(), keyring.policy.clock_skew
+    now = keyring.now().timestamp()
     exp, nbf = claims.get("exp"), claims.get("nbf")
     if not _is_time(exp):
         raise InvalidToken("The token has no valid expiry time.")
-    if nbf is not None and (not _is_time(nbf) or nbf > now + leeway):
+    if nbf is not None and (not _is_time(nbf) or nbf > now):
         raise InvalidToken("The token is not valid yet.")
-    if exp + leeway <= now and not allow_expired:
+    if exp <= now and not allow_expired:
         raise ExpiredToken("The token has expired.")
 
 

@@ -23,13 +23,15 @@ from ..sso.models import UsedClientAssertion
 #: The longest an assertion may stay valid from now. Its jti is remembered for that whole life, so an
 #: assertion with a far-away ``exp`` is refused instead of outliving the memory of its jti.
 MAX_ASSERTION_AGE = dt.timedelta(minutes=10)
+#: Seconds a portal's clock may be off from ours; every second more keeps an expired assertion usable.
+ASSERTION_LEEWAY = 5
 
 
 class PrivateKeyJwt(JWTBearerClientAssertion):
     CLIENT_AUTH_METHOD = "private_key_jwt"
 
     def __init__(self, audiences: list[str]) -> None:
-        super().__init__(validate_jti=True, leeway=30)
+        super().__init__(validate_jti=True, leeway=ASSERTION_LEEWAY)
         self._audiences = audiences
 
     def get_audiences(self) -> list[str]:

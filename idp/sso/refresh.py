@@ -4,8 +4,9 @@
   unexpired, and belongs to a live grant of the presenting client. Two racing refreshes cannot both
   win.
 * The child token is derived from the parent with a keyed HMAC, so it is never stored in plaintext
-  and yet a second, parallel refresh of the same parent within a few seconds can be given the very
-  same child instead of being treated as theft (portals refresh from several threads).
+  and yet, when a deployment sets a grace window (``IDP_REFRESH_REUSE_GRACE``, 0 by default), a
+  second, parallel refresh of the same parent within it can be given the very same child instead of
+  being treated as theft (for portals that refresh from several threads).
 * Any other reuse of a used token revokes the whole family.
 """
 
@@ -151,7 +152,8 @@ def _refused_or_parallel(
     if token.used_at is None:
         raise GrantRefused("The refresh token has expired.")
     child = child_of(presented, key)
-    if now - token.used_at <= dt.timedelta(seconds=grace_seconds) and _exists(session, child):
+    # Without a window nothing is shared, not even with a request whose clock reads earlier than the rotation.
+    if grace_seconds and now - token.used_at <= dt.timedelta(seconds=grace_seconds) and _exists(session, child):
         return Rotation(grant.id, token.id, child, child_exists=True)
     revoke_grant(session, grant, reason="refresh token reused", actor="system")
     raise GrantRefused("The refresh token was already used; its whole family is now revoked.")

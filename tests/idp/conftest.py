@@ -133,6 +133,7 @@ def production_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
         pairwise_salt=secrets.token_urlsafe(32),
         key_encryption_key=base64.b64encode(secrets.token_bytes(32)).decode(),
         argon2_memory_cost=19 * 1024,
+        argon2_time_cost=2,
     )
     application = create_app(settings)
     upgrade_database(application)

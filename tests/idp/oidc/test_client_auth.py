@@ -195,6 +195,20 @@ def test_an_assertion_with_bad_claims_is_refused(
     )
 
 
+def test_an_assertion_expired_by_more_than_a_few_seconds_is_refused(
+    client: FlaskClient, jwt_portal: Portal, citizen: Citizen
+) -> None:
+    """The portal's clock may run a little behind ours (5 s at most), not half a minute."""
+    now = int(time.time())
+    late = jwt_portal.assertion(audience=token_audience(jwt_portal), iat=now - 60, exp=now - 2)
+    form = code_exchange_form(client, jwt_portal, citizen)
+    assert client.post("/token", data=with_assertion(form, late)).status_code == 200
+    stale = jwt_portal.assertion(audience=token_audience(jwt_portal), iat=now - 60, exp=now - 7)
+    assert_invalid_client(
+        client.post("/token", data=with_assertion(code_exchange_form(client, jwt_portal, citizen), stale))
+    )
+
+
 def test_an_assertion_signed_with_another_key_is_refused(
     client: FlaskClient, jwt_portal: Portal, citizen: Citizen
 ) -> None:

@@ -3,6 +3,8 @@ inactive, unknown, forged or another client's, so it reveals nothing (§2.1, §2
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -60,6 +62,18 @@ def test_used_and_expired_tokens_are_inactive(
     assert introspect(client, portal, body["refresh_token"]) == {"active": False}
     clock.advance(settings.access_token_ttl + 120)
     assert introspect(client, portal, body["access_token"]) == {"active": False}
+
+
+def test_an_access_token_is_inactive_the_moment_it_expires(
+    client: FlaskClient, portal: Portal, citizen: Citizen, clock: Clock
+) -> None:
+    """No clock-skew leeway for our own tokens: we sign and check them by the same clock."""
+    token = tokens(client, portal, citizen)["access_token"]
+    expires = unverified_parts(token)[1]["exp"]
+    clock.advance(expires - time.time() - 2)
+    assert introspect(client, portal, token)["active"] is True
+    clock.advance(3)
+    assert introspect(client, portal, token) == {"active": False}
 
 
 def test_introspection_requires_client_authentication(client: FlaskClient, portal: Portal, citizen: Citizen) -> None:

@@ -1,9 +1,12 @@
-"""Refresh tokens: rotation on every use, family revocation on reuse, a grace window for parallel
-refreshes, client binding, scope binding, idle and absolute expiry, and the identity behind them
-(RFC 9700 §4.14, R14-R17; ASVS 10.4.5, 10.4.8; SECURITY.md §6.4, decision 3, V7, V14)."""
+"""Refresh tokens: rotation on every use, family revocation on reuse (at once by default, or after an
+optional grace window for parallel refreshes), client binding, scope binding, idle and absolute expiry,
+and the identity behind them (RFC 9700 §4.14, R14-R17; ASVS 10.4.5, 10.4.8; SECURITY.md §6.4,
+decision 3, V7, V14)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,9 +15,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
 from identity.models import Account
+from idp import context, create_app
 from idp.context import session_factory
 from idp.sso.models import Grant, RefreshToken
 from idp.sso.opaque import digest
+from tests.conftest import make_settings
 from tests.idp.conftest import Citizen, Clock, Portal, register_portal
 from tests.idp.flows import (
     at_once,
@@ -28,6 +33,17 @@ from tests.idp.flows import (
     unverified_parts,
     userinfo,
 )
+
+GRACE = 5
+
+
+@pytest.fixture
+def graced(app: Flask, database_url: str, tmp_path: Path) -> Iterator[Flask]:
+    """The service as deployed for portals that refresh in parallel: IDP_REFRESH_REUSE_GRACE=5, on the
+    suite's migrated database (so the suite's portal and citizen are its own)."""
+    application = create_app(make_settings(database_url, tmp_path, refresh_reuse_grace=GRACE))
+    yield application
+    context.engine(application).dispose()
 
 
 def refreshed(client: FlaskClient, portal: Portal, token: str, **extra: str) -> dict[str, Any]:
@@ -70,10 +86,45 @@ def test_a_reused_refresh_token_revokes_the_whole_family(
     assert introspect(client, portal, third["refresh_token"]) == {"active": False}
 
 
-def test_parallel_refreshes_within_the_grace_window_share_one_child(
+def test_by_default_a_second_refresh_of_the_same_token_revokes_the_family_at_once(
     client: FlaskClient, portal: Portal, citizen: Citizen
 ) -> None:
-    """Portals refresh from several threads: the same parent twice, at once, is not theft."""
+    """No grace by default: a rotated-out token presented again, even within a second, is reuse."""
+    first = tokens(client, portal, citizen)
+    child = refreshed(client, portal, first["refresh_token"])
+    refused(client, portal, first["refresh_token"])
+    refused(client, portal, child["refresh_token"])
+    assert userinfo(client, child["access_token"]).status_code == 401
+
+
+def test_by_default_a_replay_is_reuse_even_where_the_clock_is_behind(
+    client: FlaskClient, portal: Portal, citizen: Citizen, clock: Clock
+) -> None:
+    """Our processes' clocks may disagree by a little: a replay that seems to come before the rotation
+    (or a parallel request that read the clock first and lost the race) is reuse all the same."""
+    first = tokens(client, portal, citizen)
+    child = refreshed(client, portal, first["refresh_token"])
+    clock.advance(-1)
+    refused(client, portal, first["refresh_token"])
+    refused(client, portal, child["refresh_token"])
+
+
+def test_by_default_parallel_refreshes_of_one_token_revoke_the_family(
+    app: Flask, client: FlaskClient, portal: Portal, citizen: Citizen
+) -> None:
+    first = tokens(client, portal, citizen)
+    answers = at_once([lambda: refresh(app.test_client(), portal, first["refresh_token"]) for _ in range(4)])
+    assert sorted(answer.status_code for answer in answers) == [200, 400, 400, 400], [a.get_json() for a in answers]
+    winner = next(answer.get_json() for answer in answers if answer.status_code == 200)
+    refused(client, portal, winner["refresh_token"])
+    assert userinfo(client, winner["access_token"]).status_code == 401
+
+
+def test_parallel_refreshes_within_the_grace_window_share_one_child(
+    graced: Flask, portal: Portal, citizen: Citizen
+) -> None:
+    """Portals refresh from several threads: with a grace window, the same parent twice, at once, is not theft."""
+    client = graced.test_client()
     first = tokens(client, portal, citizen)
     a = refreshed(client, portal, first["refresh_token"])
     b = refreshed(client, portal, first["refresh_token"])
@@ -85,18 +136,18 @@ def test_parallel_refreshes_within_the_grace_window_share_one_child(
 
 
 def test_a_refresh_after_the_grace_window_is_reuse(
-    client: FlaskClient, portal: Portal, citizen: Citizen, settings, clock: Clock
+    graced: Flask, portal: Portal, citizen: Citizen, clock: Clock
 ) -> None:
+    client = graced.test_client()
     first = tokens(client, portal, citizen)
     child = refreshed(client, portal, first["refresh_token"])
-    clock.advance(settings.refresh_reuse_grace + 1)
+    clock.advance(GRACE + 1)
     refused(client, portal, first["refresh_token"])
     refused(client, portal, child["refresh_token"])
 
 
-def test_the_grace_window_does_not_revive_a_revoked_family(
-    client: FlaskClient, portal: Portal, citizen: Citizen
-) -> None:
+def test_the_grace_window_does_not_revive_a_revoked_family(graced: Flask, portal: Portal, citizen: Citizen) -> None:
+    client = graced.test_client()
     first = tokens(client, portal, citizen)
     refreshed(client, portal, first["refresh_token"])
     revoke(client, portal, first["refresh_token"])
@@ -280,12 +331,13 @@ def test_a_refresh_request_without_a_token_is_invalid_request(client: FlaskClien
     assert response.get_json()["error"] == "invalid_request"
 
 
-def test_a_refresh_token_presented_many_times_at_once_yields_one_child_and_no_revocation(
-    app: Flask, client: FlaskClient, portal: Portal, citizen: Citizen
+def test_within_the_grace_window_a_token_presented_many_times_at_once_yields_one_child_and_no_revocation(
+    graced: Flask, portal: Portal, citizen: Citizen
 ) -> None:
     """V14: check and rotate are one atomic step; parallel workers of one portal all get the same child."""
+    client = graced.test_client()
     first = tokens(client, portal, citizen)
-    answers = at_once([lambda: refresh(app.test_client(), portal, first["refresh_token"]) for _ in range(6)])
+    answers = at_once([lambda: refresh(graced.test_client(), portal, first["refresh_token"]) for _ in range(6)])
     assert [answer.status_code for answer in answers] == [200] * 6, [a.get_json() for a in answers]
     children = {answer.get_json()["refresh_token"] for answer in answers}
     assert len(children) == 1

@@ -4,6 +4,7 @@ get 401; released claims follow the granted scopes only (SECURITY.md V8, V9; ASV
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from flask import Flask
@@ -100,6 +101,18 @@ def test_an_expired_token_is_refused(
 ) -> None:
     token = tokens(client, portal, citizen)["access_token"]
     clock.advance(settings.access_token_ttl + 120)
+    assert_invalid_token(userinfo(client, token))
+
+
+def test_a_token_is_refused_the_moment_it_expires(
+    client: FlaskClient, portal: Portal, citizen: Citizen, clock: Clock
+) -> None:
+    """No clock-skew leeway for our own tokens: we sign and check them by the same clock."""
+    token = tokens(client, portal, citizen)["access_token"]
+    expires = unverified_parts(token)[1]["exp"]
+    clock.advance(expires - time.time() - 2)
+    assert userinfo(client, token).status_code == 200
+    clock.advance(3)
     assert_invalid_token(userinfo(client, token))
 
 
