@@ -11,6 +11,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 #: Stable constraint names so that Alembic migrations are identical on SQLite and PostgreSQL.
@@ -89,6 +90,19 @@ def unit_of_work(session_factory: sessionmaker[Session]) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def is_database_unavailable(error: BaseException) -> bool:
+    """The database is down, unreachable, restarting or locked: the same work may succeed in a moment."""
+    return isinstance(error, OperationalError | InterfaceError) or (
+        isinstance(error, DBAPIError) and error.connection_invalidated
+    )
+
+
+def database_error_line(error: BaseException) -> str:
+    """The driver's own message, first line only (no statement, no parameters): what a log line says."""
+    orig = getattr(error, "orig", None) or error
+    return (str(orig).strip().splitlines() or [type(orig).__name__])[0]
 
 
 def is_postgresql(session: Session) -> bool:
