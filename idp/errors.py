@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from typing import Any
 
 from authlib.oauth2.rfc6749 import OAuth2Error
 from flask import Flask, Response, jsonify, render_template, request
@@ -66,6 +67,16 @@ def setup_errors(app: Flask) -> None:
 
     def is_api() -> bool:
         return request.path in api_paths
+
+    flask_log_exception = app.log_exception
+
+    def log_exception(exc_info: Any) -> None:
+        """Flask logs a failure outside the view (the commit after it, ``idp.db``) with its traceback before
+        the handlers below answer it: for an unreachable database, ``_unavailable``'s one line is the log."""
+        if not is_database_unavailable(exc_info[1]):
+            flask_log_exception(exc_info)
+
+    app.log_exception = log_exception  # type: ignore[method-assign]
 
     @app.errorhandler(AuthorizationRefused)
     def _refused_authorization(refusal: AuthorizationRefused) -> Response | tuple[str, int]:
