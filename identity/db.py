@@ -38,17 +38,25 @@ def normalise_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+#: Seconds a new PostgreSQL connection may take (psycopg waits 130 by default). A database host that
+#: stops answering then costs a request this long before it is refused (503), not minutes of a worker
+#: thread. A ``connect_timeout`` in the URL wins.
+CONNECT_TIMEOUT_SECONDS = 5
+
+
 def make_engine(url: str, *, echo: bool = False) -> Engine:
     """Build an engine; SQLite gets WAL, foreign keys, a busy timeout and real transactions."""
     url = normalise_url(url)
-    if make_url(url).get_backend_name() == "sqlite":
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
         engine = create_engine(url, echo=echo, connect_args={"timeout": 30})
         _configure_sqlite(engine)
         return engine
     # No pool_pre_ping: it costs one round trip per request (12 % of a token exchange, measured with
     # py-spy). A connection that died (database restart) fails its one in-flight request, and
     # SQLAlchemy then invalidates the whole pool, so the next requests reconnect.
-    return create_engine(url, echo=echo, pool_size=10, max_overflow=10, pool_recycle=3600)
+    connect_args = {} if "connect_timeout" in parsed.query else {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
+    return create_engine(url, echo=echo, pool_size=10, max_overflow=10, pool_recycle=3600, connect_args=connect_args)
 
 
 def _configure_sqlite(engine: Engine) -> None:
