@@ -11,6 +11,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 #: Stable constraint names so that Alembic migrations are identical on SQLite and PostgreSQL.
@@ -37,20 +38,36 @@ def normalise_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+#: Seconds a new PostgreSQL connection may take (psycopg waits 130 by default). A database host that
+#: stops answering then costs a request this long before it is refused (503), not minutes of a worker
+#: thread. A ``connect_timeout`` in the URL wins.
+CONNECT_TIMEOUT_SECONDS = 5
+
+
 def make_engine(url: str, *, echo: bool = False) -> Engine:
     """Build an engine; SQLite gets WAL, foreign keys, a busy timeout and real transactions.
 
     Bound parameters never appear in SQLAlchemy's log lines nor in its error texts: they hold PINs,
     names and hashes, and those texts end up in logs (ASVS 16.2.5)."""
     url = normalise_url(url)
-    if make_url(url).get_backend_name() == "sqlite":
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
         engine = create_engine(url, echo=echo, hide_parameters=True, connect_args={"timeout": 30})
         _configure_sqlite(engine)
         return engine
     # No pool_pre_ping: it costs one round trip per request (12 % of a token exchange, measured with
     # py-spy). A connection that died (database restart) fails its one in-flight request, and
     # SQLAlchemy then invalidates the whole pool, so the next requests reconnect.
-    return create_engine(url, echo=echo, hide_parameters=True, pool_size=10, max_overflow=10, pool_recycle=3600)
+    connect_args = {} if "connect_timeout" in parsed.query else {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
+    return create_engine(
+        url,
+        echo=echo,
+        hide_parameters=True,
+        pool_size=10,
+        max_overflow=10,
+        pool_recycle=3600,
+        connect_args=connect_args,
+    )
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -92,6 +109,19 @@ def unit_of_work(session_factory: sessionmaker[Session]) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def is_database_unavailable(error: BaseException) -> bool:
+    """The database is down, unreachable, restarting or locked: the same work may succeed in a moment."""
+    return isinstance(error, OperationalError | InterfaceError) or (
+        isinstance(error, DBAPIError) and error.connection_invalidated
+    )
+
+
+def database_error_line(error: BaseException) -> str:
+    """The driver's own message, first line only (no statement, no parameters): what a log line says."""
+    orig = getattr(error, "orig", None) or error
+    return (str(orig).strip().splitlines() or [type(orig).__name__])[0]
 
 
 def is_postgresql(session: Session) -> bool:

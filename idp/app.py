@@ -11,6 +11,7 @@ import logging
 
 from flask import Flask
 
+from identity.db import is_database_unavailable
 from identity.password_policy import PasswordPolicy
 from identity.passwords import PasswordHasher
 from keys import KeyRing
@@ -64,8 +65,15 @@ def setup_services(app: Flask, settings: Settings) -> None:
     def _signing_keys_loaded() -> None:
         """The first load of the key ring writes (bootstrap) on its own connection: do it before this
         request opens a transaction, or SQLite would make the two wait on each other. Later refreshes
-        run in the background and never block a request."""
-        keyring.jwks_document()
+        run in the background and never block a request.
+
+        While the database cannot be reached the request goes on without keys: one that needs none
+        (discovery, the sign-in form) is answered, one that signs or verifies fails on its own (503)."""
+        try:
+            keyring.jwks_document()
+        except Exception as error:
+            if not is_database_unavailable(error):
+                raise
 
     context.install(
         app,

@@ -52,6 +52,9 @@ def standing_session() -> Session:
 
 
 def _commit_by_the_rule(response: Response) -> Response:
+    """A commit that fails (the connection died after the view) raises: the request then becomes the
+    error mapper's answer (``idp.errors``: 503 for a lost database), and this hook, run again for that
+    answer, rolls back. The transaction is all or nothing, so nothing of it stands."""
     session: Session | None = g.get(_SESSION)
     if session is None or not session.in_transaction():
         return response

@@ -16,13 +16,15 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from typing import Any
 
 from authlib.oauth2.rfc6749 import OAuth2Error
 from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
+
+from identity.db import database_error_line, is_database_unavailable
 
 from .oidc.responses import AuthorizationRefused, error_to_client
 from .oidc.setup import API_BLUEPRINTS
@@ -66,6 +68,16 @@ def setup_errors(app: Flask) -> None:
     def is_api() -> bool:
         return request.path in api_paths
 
+    flask_log_exception = app.log_exception
+
+    def log_exception(exc_info: Any) -> None:
+        """Flask logs a failure outside the view (the commit after it, ``idp.db``) with its traceback before
+        the handlers below answer it: for an unreachable database, ``_unavailable``'s one line is the log."""
+        if not is_database_unavailable(exc_info[1]):
+            flask_log_exception(exc_info)
+
+    app.log_exception = log_exception  # type: ignore[method-assign]
+
     @app.errorhandler(AuthorizationRefused)
     def _refused_authorization(refusal: AuthorizationRefused) -> Response | tuple[str, int]:
         if refusal.redirect_uri is not None:
@@ -98,7 +110,7 @@ def setup_errors(app: Flask) -> None:
 
 
 def _unexpected(error: BaseException, *, api: bool) -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
-    if _is_database_unavailable(error):
+    if is_database_unavailable(error):
         return _unavailable(error, api=api)
     request_id = uuid.uuid4().hex
     log.exception("unhandled error %s on %s %s", request_id, request.method, request.path, exc_info=error)
@@ -109,18 +121,9 @@ def _unexpected(error: BaseException, *, api: bool) -> Response | tuple[str, int
     return _page(str(_BY_STATUS[500]), status=500, code=None, request_id=request_id), 500
 
 
-def _is_database_unavailable(error: BaseException) -> bool:
-    """The database is down, unreachable, restarting or locked: the same request may work in a moment."""
-    return isinstance(error, OperationalError | InterfaceError) or (
-        isinstance(error, DBAPIError) and error.connection_invalidated
-    )
-
-
 def _unavailable(error: BaseException, *, api: bool) -> Response | tuple[str, int, dict[str, str]]:
     """One line per failing request (no traceback: an outage would flood the log), and a polite 503."""
-    orig = getattr(error, "orig", None) or error
-    detail = (str(orig).strip().splitlines() or [type(orig).__name__])[0]
-    log.error("database unavailable on %s %s: %s", request.method, request.path, detail)
+    log.error("database unavailable on %s %s: %s", request.method, request.path, database_error_line(error))
     headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
     if api:
         response = jsonify(error="temporarily_unavailable", error_description="The service is temporarily unavailable.")

@@ -27,6 +27,7 @@ from collections.abc import Callable
 from joserfc.jwk import Key, KeySet
 from sqlalchemy.orm import Session
 
+from identity.db import database_error_line, is_database_unavailable
 from identity.types import utcnow
 
 from .errors import NoActiveKey, UnknownKid
@@ -134,8 +135,15 @@ class KeyRing:
         """Replace the snapshot; on failure keep the old keys for one more TTL. Releases ``_refreshing``."""
         try:
             self._snapshot = self._load(self._snapshot)
-        except Exception:
-            log.exception("refreshing the signing keys failed; keeping the keys loaded before")
+        except Exception as error:
+            if is_database_unavailable(error):  # one line per cache_ttl for as long as it lasts, no traceback
+                log.error(
+                    "refreshing the signing keys failed, the database is unavailable (%s); keeping the keys "
+                    "loaded before",
+                    database_error_line(error),
+                )
+            else:
+                log.exception("refreshing the signing keys failed; keeping the keys loaded before")
             if self._snapshot is not None:
                 self._snapshot = dataclasses.replace(self._snapshot, loaded_at=self._clock())
         finally:
