@@ -10,7 +10,7 @@ import hashlib
 from typing import Any
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
-from authlib.oauth2.rfc6749 import OAuth2Request
+from authlib.oauth2.rfc6749 import InvalidClientError, OAuth2Request
 from flask import Flask
 
 from ..config import Settings
@@ -52,6 +52,16 @@ class Provider(AuthorizationServer):
         if isinstance(request, OAuth2Request):
             return request
         return super().create_oauth2_request(request)
+
+    def authenticate_client(self, request: OAuth2Request, methods: list[str], endpoint: str = "token") -> Any:
+        """Authlib's client authentication, and a ``client_id`` sent along must name the client that
+        authenticated (it identifies the client, RFC 6749 §3.2.1). Authlib ignores it once a method has
+        succeeded, so one portal's credentials went through with another portal's client_id."""
+        client = super().authenticate_client(request, methods, endpoint)
+        named = request.payload.client_id
+        if named is not None and named != client.client_id:
+            raise InvalidClientError(status_code=401, description="The client_id is not the authenticated client's.")
+        return client
 
     def query_client(self, client_id: str) -> Any:
         """Only active clients exist for the protocol: a suspended one gets no code and no token.
