@@ -17,6 +17,7 @@ from ..config import Settings
 from ..db import db_session
 from ..sso.principal import Principal
 from ..sso.refresh import store_refresh_token
+from .basic_auth import client_secret_basic
 from .client_auth import PrivateKeyJwt
 from .client_cache import ActiveClients
 from .grants import (
@@ -99,5 +100,6 @@ def build_provider(app: Flask, settings: Settings, keyring: Any) -> Provider:
     server.register_grant(RefreshTokenGrant, [IdTokenExtension()])
     server.register_grant(ClientCredentialsGrant)
     audiences = [settings.issuer, endpoint_url(settings, "/token"), endpoint_url(settings, "/par")]
+    server.register_client_auth_method("client_secret_basic", client_secret_basic)
     server.register_client_auth_method(PrivateKeyJwt.CLIENT_AUTH_METHOD, PrivateKeyJwt(audiences))
     return server

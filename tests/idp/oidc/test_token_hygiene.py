@@ -5,6 +5,8 @@ authenticated is invalid_client, and no Authorization header, however malformed,
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -158,3 +160,32 @@ def test_client_secret_post_is_identified_by_its_body_client_id(app: Flask, clie
     for endpoint in ENDPOINTS:
         response = post_as(client, poster, endpoint, **endpoint_form(endpoint, poster))
         assert response.status_code in (200, 201), (endpoint, response.get_json())
+
+
+# -- malformed HTTP Basic credentials ---------------------------------------------------------------------
+
+
+def basic(raw: bytes) -> str:
+    return "Basic " + base64.b64encode(raw).decode()
+
+
+MALFORMED_BASIC = {
+    "not UTF-8": basic(b"\xff\xfe:\xff"),
+    "client_id not UTF-8": basic(b"\xc3(:secret"),
+    "not base64": "Basic !!!not*base64!!!",
+    "not ASCII": "Basic \xe9t\xe9",
+    "no colon": basic(b"just-a-client-id"),
+    "empty parts": basic(b":"),
+    "empty secret": basic(b"client:"),
+    "no credentials": "Basic",
+    "scheme only with space": "Basic ",
+}
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+@pytest.mark.parametrize("authorization", MALFORMED_BASIC.values(), ids=MALFORMED_BASIC.keys())
+def test_malformed_basic_credentials_are_invalid_client(
+    client: FlaskClient, portal_a: Portal, endpoint: str, authorization: str
+) -> None:
+    response = client.post(endpoint, data=endpoint_form(endpoint, portal_a), headers={"Authorization": authorization})
+    assert_invalid_client_401(response)
