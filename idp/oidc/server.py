@@ -68,7 +68,10 @@ class Provider(AuthorizationServer):
         """Only active clients exist for the protocol: a suspended one gets no code and no token.
 
         Read through the short-lived in-process cache (client_cache.py, ``IDP_CLIENT_CACHE_TTL``); the
-        request's database session is opened only on a miss."""
+        request's database session is opened only on a miss. A client_id with NUL names no client and is
+        never looked up: PostgreSQL refuses to compare it (a server error)."""
+        if "\x00" in client_id:
+            return None
         return self.clients.cached(client_id) or self.clients.get(db_session(), client_id)
 
     def save_token(self, token: dict[str, Any], request: Any) -> None:

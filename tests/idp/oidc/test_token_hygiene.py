@@ -93,6 +93,14 @@ def test_a_client_id_naming_no_client_is_invalid_client(client: FlaskClient, por
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
+def test_a_client_id_with_nul_names_no_client(client: FlaskClient, portal_a: Portal, endpoint: str) -> None:
+    """No client_id has one; PostgreSQL cannot even compare it, so it must never reach the database."""
+    response = client.post(endpoint, data={**endpoint_form(endpoint, portal_a), "client_id": "a\x00b"})
+    assert response.status_code in (400, 401), response.get_data(as_text=True)
+    assert response.get_json()["error"] == "invalid_client"
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
 def test_a_client_id_naming_the_authenticated_client_is_accepted(
     client: FlaskClient, portal_a: Portal, endpoint: str
 ) -> None:
@@ -177,6 +185,7 @@ MALFORMED_BASIC = {
     "no colon": basic(b"just-a-client-id"),
     "empty parts": basic(b":"),
     "empty secret": basic(b"client:"),
+    "NUL in client_id": basic(b"a\x00b:secret"),
     "no credentials": "Basic",
     "scheme only with space": "Basic ",
 }
