@@ -1,6 +1,6 @@
 """The application factory: one setup step per concern, in a fixed order.
 
-config → database → browser protections → languages → services → protocol → pages → errors.
+config → proxies → database → browser protections → languages → services → protocol → pages → errors.
 Nothing is connected or loaded at import time; every other module reaches the services through
 ``idp.context`` and never imports this one.
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from identity.db import is_database_unavailable
 from identity.password_policy import PasswordPolicy
@@ -28,6 +29,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from .oidc.setup import setup_oidc
 
     setup_config(app, settings)
+    setup_proxies(app, settings)
     db.setup_db(app)
     security.setup_security(app, settings)
     i18n.setup_i18n(app)
@@ -51,6 +53,14 @@ def setup_config(app: Flask, settings: Settings) -> None:
         PROPAGATE_EXCEPTIONS=False,  # every error is answered by idp.errors, in tests exactly as in production
     )
     logging.getLogger("idp").setLevel(settings.log_level.upper())
+
+
+def setup_proxies(app: Flask, settings: Settings) -> None:
+    """Behind ``IDP_TRUSTED_PROXIES`` reverse proxies, take the client's address, scheme and host from
+    their X-Forwarded-* headers (docs/deployment.md). With none, such headers are anyone's and ignored."""
+    n = settings.trusted_proxies
+    if n:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)  # type: ignore[method-assign]
 
 
 def setup_services(app: Flask, settings: Settings) -> None:

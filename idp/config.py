@@ -80,6 +80,9 @@ class Settings:
     #: request signs one; verifying costs a little more, once per userinfo or introspection. RS256 stays
     #: available for resource servers that only verify RS256 (the algorithm RFC 9068 makes mandatory).
     access_token_alg: str = "ES256"
+    #: How many reverse proxies stand in front of the service. Their X-Forwarded-For, -Proto, -Host and
+    #: -Port are believed, that many from the right; with 0 nobody's are (docs/deployment.md).
+    trusted_proxies: int = 0
     #: Largest request body accepted, in bytes; forms here are small.
     max_content_length: int = 64 * 1024
     #: Default log level of the service.
@@ -141,6 +144,8 @@ def validate(settings: Settings) -> None:
         raise ConfigError("IDP_ACCESS_TOKEN_ALG must be RS256, ES256 or EdDSA.")
     if not 0 <= settings.client_cache_ttl <= 60:
         raise ConfigError("IDP_CLIENT_CACHE_TTL must be between 0 and 60 seconds.")
+    if not 0 <= settings.trusted_proxies <= 5:
+        raise ConfigError("IDP_TRUSTED_PROXIES must be between 0 and 5: the number of reverse proxies in front.")
     if not 1 <= settings.authorization_code_ttl <= 600:
         raise ConfigError("IDP_AUTHORIZATION_CODE_TTL must be between 1 and 600 seconds.")
     try:

@@ -94,7 +94,10 @@ def _reusable(status: str, headers: list[tuple[str, str]]) -> bool:
 
 
 def install(app: Flask) -> None:
-    """Put the middleware in front of the app's own WSGI callable (the HTTP server's entry point)."""
+    """Put the middleware in front of the app's own WSGI callable (the HTTP server's entry point).
+
+    In front of everything the factory put there too, the proxy fix (``IDP_TRUSTED_PROXIES``) included:
+    what it replays depends on the path and method only, nothing a proxy forwards."""
     discovery_etag = context.discovery_document(app)[1]
     keyring = context.keyring(app)
     app.wsgi_app = PublishedDocuments(  # type: ignore[method-assign]

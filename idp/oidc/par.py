@@ -42,8 +42,6 @@ def push() -> Response:
     refuse_request_objects(params)  # decision 6 holds for pushed requests too
     if "request_uri" in params:
         raise InvalidRequestError("'request_uri' cannot be pushed (RFC 9126 section 2.1).")
-    if params.get("client_id", client.client_id) != client.client_id:
-        raise InvalidRequestError("The client_id does not match the authenticated client.")
     params["client_id"] = client.client_id
     grant = server.get_consent_grant(oauth_request(params), end_user=None)
     parse_options(params, None)

@@ -10,13 +10,14 @@ import hashlib
 from typing import Any
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
-from authlib.oauth2.rfc6749 import OAuth2Request
+from authlib.oauth2.rfc6749 import InvalidClientError, OAuth2Request
 from flask import Flask
 
 from ..config import Settings
 from ..db import db_session
 from ..sso.principal import Principal
 from ..sso.refresh import store_refresh_token
+from .basic_auth import client_secret_basic
 from .client_auth import PrivateKeyJwt
 from .client_cache import ActiveClients
 from .grants import (
@@ -53,11 +54,24 @@ class Provider(AuthorizationServer):
             return request
         return super().create_oauth2_request(request)
 
+    def authenticate_client(self, request: OAuth2Request, methods: list[str], endpoint: str = "token") -> Any:
+        """Authlib's client authentication, and a ``client_id`` sent along must name the client that
+        authenticated (it identifies the client, RFC 6749 §3.2.1). Authlib ignores it once a method has
+        succeeded, so one portal's credentials went through with another portal's client_id."""
+        client = super().authenticate_client(request, methods, endpoint)
+        named = request.payload.client_id
+        if named is not None and named != client.client_id:
+            raise InvalidClientError(status_code=401, description="The client_id is not the authenticated client's.")
+        return client
+
     def query_client(self, client_id: str) -> Any:
         """Only active clients exist for the protocol: a suspended one gets no code and no token.
 
         Read through the short-lived in-process cache (client_cache.py, ``IDP_CLIENT_CACHE_TTL``); the
-        request's database session is opened only on a miss."""
+        request's database session is opened only on a miss. A client_id with NUL names no client and is
+        never looked up: PostgreSQL refuses to compare it (a server error)."""
+        if "\x00" in client_id:
+            return None
         return self.clients.cached(client_id) or self.clients.get(db_session(), client_id)
 
     def save_token(self, token: dict[str, Any], request: Any) -> None:
@@ -89,5 +103,6 @@ def build_provider(app: Flask, settings: Settings, keyring: Any) -> Provider:
     server.register_grant(RefreshTokenGrant, [IdTokenExtension()])
     server.register_grant(ClientCredentialsGrant)
     audiences = [settings.issuer, endpoint_url(settings, "/token"), endpoint_url(settings, "/par")]
+    server.register_client_auth_method("client_secret_basic", client_secret_basic)
     server.register_client_auth_method(PrivateKeyJwt.CLIENT_AUTH_METHOD, PrivateKeyJwt(audiences))
     return server

@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import Blueprint, Response
 
 from .. import context
-from .token_requests import refuse_repeated_parameters
+from .token_requests import refuse_repeated_parameters, require_grant_type
 
 bp = Blueprint("token", __name__)
 
@@ -18,5 +18,6 @@ bp = Blueprint("token", __name__)
 @bp.route("/token", methods=["POST"])
 def token() -> Response:
     refuse_repeated_parameters()
+    require_grant_type()
     response: Response = context.provider().create_token_response()
     return response

@@ -1,5 +1,5 @@
 """What the token, revocation and introspection endpoints share: no repeated parameter, an authenticated
-client and the token it names."""
+client and the token it names; at the token endpoint, a grant_type."""
 
 from __future__ import annotations
 
@@ -18,6 +18,13 @@ def refuse_repeated_parameters() -> None:
     if repeated is not None:
         named = f" '{repeated}'" if not invalid_error_characters(repeated) else ""
         raise InvalidRequestError(f"The parameter{named} is repeated.")
+
+
+def require_grant_type() -> None:
+    """RFC 6749 §5.2: a missing required parameter is invalid_request; Authlib would answer
+    unsupported_grant_type, which tells the client the wrong thing to fix."""
+    if not request.values.get("grant_type"):
+        raise InvalidRequestError("Missing 'grant_type'.")
 
 
 def authenticated_token_request(server: Any, oauth: OAuth2Request, endpoint: str) -> tuple[Any, str]:

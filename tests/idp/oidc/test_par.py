@@ -121,7 +121,7 @@ def test_pushing_needs_client_authentication(client: FlaskClient, portal: Portal
         ({"response_type": "token"}, "unsupported_response_type"),
         ({"request_uri": "urn:ietf:params:oauth:request_uri:nested"}, "invalid_request"),
         ({"request": "eyJhbGciOiJub25lIn0.e30."}, "request_not_supported"),
-        ({"client_id": "another-client"}, "invalid_request"),
+        ({"client_id": "another-client"}, "invalid_client"),
         ({"prompt": "none login"}, "invalid_request"),
         ({"redirect_uri": "https://evil.example/ngõ"}, "invalid_request"),
         ({"response_type": 'code"'}, "invalid_request"),

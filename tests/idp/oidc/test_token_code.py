@@ -180,7 +180,7 @@ def test_a_portal_without_the_refresh_grant_gets_no_refresh_token(
     assert "access_token" in body
 
 
-@pytest.mark.parametrize("grant_type", ["password", "implicit", "urn:ietf:params:oauth:grant-type:device_code", ""])
+@pytest.mark.parametrize("grant_type", ["password", "implicit", "urn:ietf:params:oauth:grant-type:device_code"])
 def test_grants_that_are_not_offered_are_refused(
     client: FlaskClient, portal: Portal, citizen: Citizen, grant_type: str
 ) -> None:
