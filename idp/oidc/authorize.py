@@ -25,7 +25,7 @@ from . import interactions
 from .id_token_hint import hinted_subject
 from .par import expand_pushed_request
 from .policy import Situation, first_required
-from .request_params import RequestOptions, parse_options, refuse_request_objects, refuse_unquotable
+from .request_params import RequestOptions, parse_options, refuse_malformed, refuse_request_objects
 from .responses import AuthorizationRefused, redirect_to_client, registered_redirect_uri
 from .stored_request import oauth_request
 
@@ -54,7 +54,7 @@ def run(params: MultiDict[str, str], *, interaction: interactions.Interaction | 
     after_post = request.method == "POST"
     set_ui_locale((params.get("ui_locales") or "").split())  # a refusal shown here speaks the asked language
     try:
-        refuse_unquotable(params)
+        refuse_malformed(params)
         refuse_request_objects(params)
         params = expand_pushed_request(params)
         oauth = oauth_request(params)

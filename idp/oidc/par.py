@@ -22,7 +22,7 @@ from ..db import db_session, standing_session
 from ..sso.models import PushedRequest
 from ..sso.opaque import digest, new_secret
 from .grants import TOKEN_AUTH_METHODS
-from .request_params import PAR_URN_PREFIX, parse_options, refuse_request_objects, refuse_unquotable
+from .request_params import PAR_URN_PREFIX, parse_options, refuse_malformed, refuse_request_objects
 from .stored_request import oauth_request
 
 bp = Blueprint("par", __name__)
@@ -38,7 +38,7 @@ def push() -> Response:
     # Errors raised here are answered to the client as JSON, never redirected (RFC 9126 §2.3; idp.errors).
     client = server.authenticate_client(oauth, TOKEN_AUTH_METHODS, endpoint="pushed_authorization_request")
     params = MultiDict((k, v) for k, v in request.form.items(multi=True) if k not in _AUTH_PARAMS)
-    refuse_unquotable(params)
+    refuse_malformed(params)
     refuse_request_objects(params)  # decision 6 holds for pushed requests too
     if "request_uri" in params:
         raise InvalidRequestError("'request_uri' cannot be pushed (RFC 9126 section 2.1).")

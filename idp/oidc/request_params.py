@@ -46,10 +46,15 @@ class RequestOptions:
     ui_locales: tuple[str, ...]
 
 
-def refuse_unquotable(params: MultiDict[str, str]) -> None:
-    """Refuse values that Authlib quotes in its error descriptions but that RFC 6749 §4.1.2.1 forbids
-    there (anything but printable ASCII without '"' and '\\'): Authlib raises instead of escaping, which
-    would turn a plain refusal into a server error. No such value can be registered or valid anyway."""
+def refuse_malformed(params: MultiDict[str, str]) -> None:
+    """Refuse what would otherwise become a server error instead of a refusal.
+
+    * A NUL character anywhere: PostgreSQL cannot store or even compare text that holds one.
+    * Values that Authlib quotes in its error descriptions but that RFC 6749 §4.1.2.1 forbids there
+      (anything but printable ASCII without '"' and '\\'): Authlib raises instead of escaping. No such
+      value can be registered or valid anyway."""
+    if any("\x00" in name or "\x00" in value for name, value in params.items(multi=True)):
+        raise InvalidRequestError("Parameters may not contain NUL characters.")
     for name in QUOTED_IN_ERRORS:
         if any(invalid_error_characters(value) for value in params.getlist(name)):
             raise InvalidRequestError(f"The '{name}' parameter contains characters that are not allowed.")

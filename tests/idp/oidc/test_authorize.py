@@ -16,6 +16,7 @@ from tests.idp.conftest import (
     REDIRECT_URI,
     Citizen,
     Portal,
+    authorization_params,
     authorize,
     csrf_token,
     pkce_pair,
@@ -26,6 +27,7 @@ from tests.idp.flows import (
     change_account,
     change_identity,
     is_portal_redirect,
+    post_as,
     sign_in_directly,
     start,
     suspend_portal,
@@ -171,6 +173,25 @@ def test_a_repeated_parameter_is_refused(client: FlaskClient, portal: Portal, ci
     response = client.get("/authorize?" + urlencode(pairs))
     assert is_portal_redirect(response, portal)
     assert query_of(response.headers["Location"])["error"] == "invalid_request"
+
+
+@pytest.mark.parametrize("name", ["nonce", "state", "scope", "code_challenge", "login_hint", "acr_values", "claims"])
+def test_a_nul_character_in_a_parameter_is_refused_not_a_server_error(
+    client: FlaskClient, portal: Portal, citizen: Citizen, name: str
+) -> None:
+    """PostgreSQL cannot even compare text holding NUL: such a value must be refused before any query."""
+    sign_in_directly(client, citizen)
+    response = start(client, portal, **{name: "a\x00b"})
+    assert is_portal_redirect(response, portal), response.status_code
+    assert query_of(response.headers["Location"])["error"] == "invalid_request"
+
+
+def test_a_nul_character_in_a_pushed_request_is_refused(client: FlaskClient, portal: Portal) -> None:
+    _verifier, challenge = pkce_pair()
+    form = {**authorization_params(portal, challenge), "nonce": "a\x00b"}
+    response = post_as(client, portal, "/par", **form)
+    assert response.status_code == 400
+    assert response.get_json()["error"] == "invalid_request"
 
 
 @pytest.mark.parametrize("name", ["redirect_uri", "client_id"])
