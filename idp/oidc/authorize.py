@@ -52,7 +52,6 @@ def resume() -> Response:
 def run(params: MultiDict[str, str], *, interaction: interactions.Interaction | None) -> Response:
     server = context.provider()
     after_post = request.method == "POST"
-    set_ui_locale((params.get("ui_locales") or "").split())  # a refusal shown here speaks the asked language
     try:
         refuse_malformed(params)
         refuse_request_objects(params)
@@ -68,6 +67,7 @@ def run(params: MultiDict[str, str], *, interaction: interactions.Interaction | 
             redirect_uri=grant.redirect_uri,
         )
     except OAuth2Error as error:
+        set_ui_locale((params.get("ui_locales") or "").split())  # a refusal shown to the citizen speaks it too
         raise _refusal(error, params, after_post=after_post) from None
     set_ui_locale(options.ui_locales)
     sso = current_sso_session()
