@@ -102,7 +102,7 @@ def setup_errors(app: Flask) -> None:
             return _no_store(response)
         message = _FORM_EXPIRED if isinstance(error, CSRFError) else _BY_STATUS.get(status, _GENERIC)
         allow = [(name, value) for name, value in error.get_headers() if name.lower() == "allow"]
-        return _page(str(message), status=status, code=None), status, allow
+        return _page(str(message), code=None), status, allow
 
     @app.errorhandler(Exception)
     def _unexpected_error(error: Exception) -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
@@ -118,7 +118,7 @@ def _unexpected(error: BaseException, *, api: bool) -> Response | tuple[str, int
         response = jsonify(error="server_error", error_description="An internal error occurred.", request_id=request_id)
         response.status_code = 500
         return _no_store(response)
-    return _page(str(_BY_STATUS[500]), status=500, code=None, request_id=request_id), 500
+    return _page(str(_BY_STATUS[500]), code=None, request_id=request_id), 500
 
 
 def _unavailable(error: BaseException, *, api: bool) -> Response | tuple[str, int, dict[str, str]]:
@@ -130,7 +130,7 @@ def _unavailable(error: BaseException, *, api: bool) -> Response | tuple[str, in
         response.status_code = 503
         response.headers.update(headers)
         return _no_store(response)
-    return _page(str(_BY_STATUS[503]), status=503, code=None), 503, headers
+    return _page(str(_BY_STATUS[503]), code=None), 503, headers
 
 
 def _oauth_json(error: OAuth2Error) -> Response:
@@ -143,11 +143,11 @@ def _oauth_json(error: OAuth2Error) -> Response:
 def _oauth_page(error: OAuth2Error) -> tuple[str, int]:
     log.info("authorization refused on a page: %s (%s)", error.error, error.description)
     message = _BY_OAUTH_ERROR.get(error.error or "", _PORTAL_REQUEST_INVALID)
-    return _page(str(message), status=400, code=error.error), 400
+    return _page(str(message), code=error.error), 400
 
 
-def _page(message: str, *, status: int, code: str | None, request_id: str | None = None) -> str:
-    return render_template("error.html", message=message, status=status, code=code, request_id=request_id)
+def _page(message: str, *, code: str | None, request_id: str | None = None) -> str:
+    return render_template("error.html", message=message, code=code, request_id=request_id)
 
 
 def _no_store(response: Response) -> Response:
