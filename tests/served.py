@@ -9,6 +9,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,7 +28,9 @@ from tests import factories
 from tests.conftest import TEST_ARGON2, make_settings
 
 ROOT = Path(__file__).resolve().parents[1]
-IDP = ROOT / ".venv" / "bin" / "idp"
+#: ``idp`` as its console script runs it, but by this interpreter from this checkout (the server's working
+#: directory): the code under test is served even from a second work tree of the same virtualenv.
+IDP = [sys.executable, "-c", "from idp.cli import main; main()"]
 PASSWORD = "correct horse battery staple"
 STARTUP_SECONDS = 30
 STOP_SECONDS = 10
@@ -108,7 +111,8 @@ def server(provider_app: Flask, tmp_path: Path) -> Iterator[tuple[str, Path]]:
     log = tmp_path / "server.log"
     with log.open("wb") as output:
         process = subprocess.Popen(
-            [str(IDP), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [*IDP, "serve", "--host", "127.0.0.1", "--port", str(port)],
+            cwd=ROOT,
             env=server_environment(database_url, issuer, tmp_path / "instance"),
             stdout=output,
             stderr=subprocess.STDOUT,

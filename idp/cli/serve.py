@@ -12,6 +12,12 @@ the database, and 4 threads served the token endpoint and userinfo best (8 did w
 transaction takes the one write lock, so a second thread only queues behind it: one thread served
 about twice the requests of two or four, with a p99 of 0.2 s instead of 1 s. The price of one thread
 is that a request waits behind a sign-in's argon2 (about 0.2 s); use ``--threads`` to choose.
+
+Those are the threads that run the app. granian gets ``READERS`` more, on which requests read their
+bodies before they take an app thread (``idp.admission``): granian does not time a body's read, so a
+client that never sends its body holds a reading thread, never an app thread. Request headers must
+arrive within ``HEADER_TIMEOUT_SECONDS``, which also closes a keep-alive connection idle that long
+after a response. docs/deployment.md has the whole picture.
 """
 
 from __future__ import annotations
@@ -22,14 +28,13 @@ from typing import Any
 import click
 from granian import Granian
 from granian.constants import Interfaces
+from granian.http import HTTP1Settings
 
-from ..config import ConfigError, Settings, load_settings
+from ..admission import READERS, THREADS_VARIABLE, default_threads
+from ..config import ConfigError, load_settings
 
-
-def default_threads(settings: Settings) -> int:
-    """1 on SQLite (one writer at a time anyway), 4 on PostgreSQL; see the module docstring."""
-    embedded = not settings.database_url or settings.database_url.startswith("sqlite")
-    return 1 if embedded else 4
+#: granian's own default is 30 s. Partial headers hold a connection, never a thread.
+HEADER_TIMEOUT_SECONDS = 5
 
 
 def local_issuer(host: str, port: int) -> str:
@@ -64,17 +69,21 @@ def command(host: str, port: int, workers: int, threads: int | None) -> None:
     except ConfigError as error:
         raise click.ClickException(str(error)) from None
     threads = threads or default_threads(settings)
+    os.environ[THREADS_VARIABLE] = str(threads)  # the workers' admission (idp.wsgi) reads it
     server = Granian(
         "idp.wsgi:app",
         address=host,
         port=port,
         interface=Interfaces.WSGI,
         workers=workers,
-        blocking_threads=threads,
+        blocking_threads=threads + READERS,
+        http1_settings=HTTP1Settings(header_read_timeout=HEADER_TIMEOUT_SECONDS * 1000),
         log_access=False,
         log_dictconfig=log_config(settings.log_level),
     )
     click.echo(
-        f"Serving {settings.issuer} on http://{host}:{port} with {workers} worker(s) of {threads} thread(s).", err=True
+        f"Serving {settings.issuer} on http://{host}:{port} with {workers} worker(s) of {threads} thread(s)"
+        f" and {READERS} more that read request bodies.",
+        err=True,
     )
     server.serve()

@@ -1,6 +1,7 @@
 """``idp serve`` refuses a bad configuration before starting any worker, and picks its threads by database.
 
-Serving itself is proved over real HTTP by tests/e2e/test_relying_party.py.
+Serving itself is proved over real HTTP by tests/e2e/test_relying_party.py, and serving in spite of
+clients that stall by tests/e2e/test_stalled_clients.py.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ import pytest
 from flask.testing import FlaskCliRunner
 
 import idp.cli
+from idp.admission import READERS, THREADS_VARIABLE
 from idp.cli import serve
-from idp.cli.serve import default_threads, local_issuer
+from idp.cli.serve import HEADER_TIMEOUT_SECONDS, default_threads, local_issuer
 from idp.config import load_settings
 
 
@@ -36,7 +38,12 @@ def not_serving(calls: list[dict[str, Any]]) -> type:
 
     class NotServing:
         def __init__(self, target: str, **options: Any) -> None:
-            self.options = {"target": target, **options, "issuer": os.environ.get("IDP_ISSUER")}
+            self.options = {
+                "target": target,
+                **options,
+                "issuer": os.environ.get("IDP_ISSUER"),
+                "app_threads": os.environ.get(THREADS_VARIABLE),
+            }
 
         def serve(self) -> None:
             calls.append(self.options)
@@ -45,7 +52,8 @@ def not_serving(calls: list[dict[str, Any]]) -> type:
 
 
 def without_idp_settings() -> dict[str, str | None]:
-    return {name: None for name in os.environ if name.startswith("IDP_")} | {"IDP_ISSUER": None}
+    """The runner's environment: none of the suite's settings, and serve's own variables restored afterwards."""
+    return {name: None for name in os.environ if name.startswith("IDP_")} | {"IDP_ISSUER": None, THREADS_VARIABLE: None}
 
 
 def test_a_development_server_without_an_issuer_names_itself_by_its_port(
@@ -67,3 +75,17 @@ def test_the_local_issuer_of_wildcard_and_ipv6_addresses() -> None:
     assert local_issuer("0.0.0.0", 8000) == "http://127.0.0.1:8000"
     assert local_issuer("::1", 8000) == "http://[::1]:8000"
     assert local_issuer("localhost", 5000) == "http://localhost:5000"
+
+
+def test_granian_runs_reading_threads_beside_the_app_threads_and_times_the_headers(
+    runner: FlaskCliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[dict[str, Any]] = []
+    monkeypatch.setattr(serve, "Granian", not_serving(calls))
+    for arguments, app_threads in ((["serve"], 1), (["serve", "--threads", "3"], 3)):
+        result = runner.invoke(idp.cli.cli, arguments, env=without_idp_settings())
+        assert result.exit_code == 0, result.output
+        assert calls[-1]["blocking_threads"] == app_threads + READERS
+        assert calls[-1]["app_threads"] == str(app_threads)  # what the workers' admission reads
+        assert calls[-1]["http1_settings"].header_read_timeout == HEADER_TIMEOUT_SECONDS * 1000
+    assert THREADS_VARIABLE not in os.environ
