@@ -3,37 +3,14 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import pytest
-from click.testing import Result
-from flask.testing import FlaskCliRunner
 from sqlalchemy.orm import Session
 
 from identity import CredentialRejected, PasswordHasher, activate_account, authenticate_password, bind_card
-from idp import cli
 from tests import factories
 from tests.factories import CARD_ISSUED_ON, PASSWORD, PASSWORD_POLICY
-
-
-def run(runner: FlaskCliRunner, *args: str) -> Result:
-    return runner.invoke(cli.cli, list(args))
-
-
-def as_object(result: Result) -> dict[str, Any]:
-    assert result.exit_code == 0, (result.stdout, result.stderr)
-    lines = result.stdout.strip().splitlines()
-    assert len(lines) == 1, result.stdout
-    data: dict[str, Any] = json.loads(lines[0])
-    return data
-
-
-def assert_one_sentence_error(result: Result, *fragments: str) -> None:
-    assert result.exit_code == 1, (result.stdout, result.stderr)
-    message = result.stderr.strip()
-    assert message.startswith("Error: ") and "\n" not in message
-    for fragment in fragments:
-        assert fragment in message
+from tests.idp.cli.commands import assert_one_sentence_error, run, succeeded
 
 
 @pytest.fixture
@@ -61,7 +38,7 @@ def test_open_prints_the_code_the_activation_page_and_how_to_hand_it_over(runner
 
 
 def test_open_json_keeps_the_code_out_of_the_url(runner, settings, pin) -> None:
-    data = as_object(run(runner, "accounts", "open", pin, "--json"))
+    data = succeeded(run(runner, "accounts", "open", pin, "--json"))
     assert data["status"] == "pending_activation" and data["pin"] == pin
     assert data["activation_url"] == f"{settings.issuer}/activate"
     assert data["activation_code"] not in data["activation_url"]
@@ -69,7 +46,7 @@ def test_open_json_keeps_the_code_out_of_the_url(runner, settings, pin) -> None:
 
 
 def test_open_refuses_an_active_account_and_unknown_people(runner, session, hasher, pin) -> None:
-    code = as_object(run(runner, "accounts", "open", pin, "--json"))["activation_code"]
+    code = succeeded(run(runner, "accounts", "open", pin, "--json"))["activation_code"]
     activate_account(session, pin, code, PASSWORD, hasher=hasher, policy=PASSWORD_POLICY)
     session.commit()
     assert_one_sentence_error(run(runner, "accounts", "open", pin), "already has an e-ID account", "active")
@@ -78,11 +55,11 @@ def test_open_refuses_an_active_account_and_unknown_people(runner, session, hash
 
 
 def test_show_describes_the_account_and_never_a_hash_or_code(runner, session, hasher, pin) -> None:
-    code = as_object(run(runner, "accounts", "open", pin, "--json"))["activation_code"]
+    code = succeeded(run(runner, "accounts", "open", pin, "--json"))["activation_code"]
     activate_account(session, pin, code, PASSWORD, hasher=hasher, policy=PASSWORD_POLICY)
     session.commit()
     text = run(runner, "accounts", "show", pin)
-    data = as_object(run(runner, "accounts", "show", pin, "--json"))
+    data = succeeded(run(runner, "accounts", "show", pin, "--json"))
     assert text.exit_code == 0 and "account: active" in text.stdout and "can sign in: yes" in text.stdout
     assert data["status"] == "active" and data["identity_level"] == 1 and data["password_set"] is True
     for output in (text.stdout, json.dumps(data)):
@@ -91,7 +68,7 @@ def test_show_describes_the_account_and_never_a_hash_or_code(runner, session, ha
 
 
 def test_suspend_restore_revoke_need_a_reason_and_follow_the_table(runner, session, hasher, pin) -> None:
-    code = as_object(run(runner, "accounts", "open", pin, "--json"))["activation_code"]
+    code = succeeded(run(runner, "accounts", "open", pin, "--json"))["activation_code"]
     activate_account(session, pin, code, PASSWORD, hasher=hasher, policy=PASSWORD_POLICY)
     session.commit()
     missing = run(runner, "accounts", "suspend", pin)  # --reason is required: refused, nothing changed
@@ -103,8 +80,8 @@ def test_suspend_restore_revoke_need_a_reason_and_follow_the_table(runner, sessi
         authenticate_password(session, pin, PASSWORD, hasher=hasher)
     session.commit()
     assert_one_sentence_error(run(runner, "accounts", "suspend", pin, "--reason", "again"), "Cannot suspend")
-    assert as_object(run(runner, "accounts", "restore", pin, "--reason", "found", "--json"))["status"] == "active"
-    assert as_object(run(runner, "accounts", "revoke", pin, "--reason", "fraud", "--json"))["status"] == "revoked"
+    assert succeeded(run(runner, "accounts", "restore", pin, "--reason", "found", "--json"))["status"] == "active"
+    assert succeeded(run(runner, "accounts", "revoke", pin, "--reason", "fraud", "--json"))["status"] == "revoked"
 
 
 def test_verify_raises_the_identity_level_against_the_card_in_hand(runner, pin) -> None:
@@ -112,5 +89,5 @@ def test_verify_raises_the_identity_level_against_the_card_in_hand(runner, pin) 
     assert_one_sentence_error(
         run(runner, "accounts", "verify", pin, "--card-number", "001084999999"), "not the valid card"
     )
-    data = as_object(run(runner, "accounts", "verify", pin, "--card-number", pin, "--actor", "reg:7", "--json"))
+    data = succeeded(run(runner, "accounts", "verify", pin, "--card-number", pin, "--actor", "reg:7", "--json"))
     assert data["identity_level"] == 2 and data["verified_by"] == "reg:7" and data["verified_card_number"] == pin

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import Result
 from flask import Flask
 from flask.testing import FlaskCliRunner
 from sqlalchemy import func, select
@@ -18,31 +17,15 @@ from sqlalchemy.orm import Session
 
 from clients import Client, get_client
 from identity.models import AuditEvent
-from idp import cli, context, create_app
+from idp import context, create_app
 from idp.config import Settings
 from tests.factories import PORTAL_CALLBACK, public_jwks, rsa_key
+from tests.idp.cli.commands import as_object, assert_one_sentence_error, run
 
 ADD = ["clients", "add", "--name", "Cổng Dịch vụ công", "--redirect-uri", PORTAL_CALLBACK]
 
 
-def run(runner: FlaskCliRunner, *args: str) -> Result:
-    return runner.invoke(cli.cli, list(args))
 
-
-def as_object(result: Result) -> dict[str, Any]:
-    """The one JSON object a --json command prints."""
-    lines = result.stdout.strip().splitlines()
-    assert len(lines) == 1, result.stdout
-    data: dict[str, Any] = json.loads(lines[0])
-    return data
-
-
-def assert_one_sentence_error(result: Result, *fragments: str) -> None:
-    assert result.exit_code == 1, (result.stdout, result.stderr)
-    message = result.stderr.strip()
-    assert message.startswith("Error: ") and "\n" not in message
-    for fragment in fragments:
-        assert fragment in message
 
 
 def writes(session: Session) -> tuple[int, int]:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import CliRunner
 from flask.testing import FlaskCliRunner
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -17,21 +16,12 @@ from sqlalchemy.orm import Session
 from identity.models import AuditEvent, CitizenCard, Person, PinChange
 from idp import cli, context, create_app
 from idp.config import Settings
+from tests.idp.cli.commands import as_object, run
 
 FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 ISSUE = ["identity", "issue", "--name", "Nguyễn Văn An", "--birth-date", "1984-03-12", "--sex", "male"]
 
 
-def run(runner: FlaskCliRunner, *args: str) -> Result:
-    return runner.invoke(cli.cli, list(args))
-
-
-def as_object(result: Result) -> dict[str, Any]:
-    """The one JSON object a --json command prints on stdout."""
-    lines = result.stdout.strip().splitlines()
-    assert len(lines) == 1, result.stdout
-    data: dict[str, Any] = json.loads(lines[0])
-    return data
 
 
 def one_sentence(text: str) -> str:
