@@ -33,7 +33,7 @@ from tests.conftest import make_settings
 from tests.forwarder import Forwarder
 from tests.idp.conftest import Citizen, Portal, authorize, exchange
 from tests.idp.flows import sign_in_directly, tokens, userinfo
-from tests.served import IDP, free_port, seed, server_environment, stop, wait_until_serving
+from tests.served import IDP, ROOT, free_port, seed, server_environment, stop, wait_until_serving
 
 pytestmark = [
     pytest.mark.skipif(
@@ -311,7 +311,8 @@ def test_over_http_with_idp_serve(app: Flask, database_url: str, forwarder: Forw
     log = tmp_path / "server.log"
     with log.open("wb") as output:
         process = subprocess.Popen(
-            [str(IDP), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [*IDP, "serve", "--host", "127.0.0.1", "--port", str(port)],
+            cwd=ROOT,
             env=server_environment(forwarded_url, issuer, tmp_path / "instance"),
             stdout=output,
             stderr=subprocess.STDOUT,
