@@ -83,9 +83,18 @@ class UnknownAccount(IdentityError):
 
 
 class CredentialRejected(IdentityError):
-    """A sign-in that failed; one message whatever the cause, so it reveals nothing (ASVS 6.3.8)."""
+    """A sign-in that failed; one message whatever the cause, so it reveals nothing (ASVS 6.3.8).
+
+    The one error that changes something: a wrong password of an account counts against it
+    (``identity.throttle``). ``reason`` and ``account_id`` are for the sign-in record, never for the page.
+    """
 
     code = "credential_rejected"
+
+    def __init__(self, message: str, *, reason: str, account_id: int | None) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.account_id = account_id
 
 
 class ActivationRejected(IdentityError):

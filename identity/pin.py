@@ -69,6 +69,11 @@ def is_pin_shaped(value: str) -> bool:
     return len(value) == PIN_LENGTH and _ASCII_DIGITS.fullmatch(value) is not None
 
 
+def mask_pin(pin: str) -> str:
+    """The PIN as shown where others may see it (an authenticator app, a page): only its last four digits."""
+    return "•" * (len(pin) - 4) + pin[-4:]
+
+
 def parse_place_code(value: str) -> str:
     """A place code as three ASCII digits ("1" and "001" both mean Hà Nội), known to the tables."""
     text = value.strip()

@@ -13,7 +13,8 @@ from flask_babel import refresh
 
 from . import context
 from .db import db_session, standing_session
-from .sso.models import SsoSession
+from .sso import pending
+from .sso.models import PendingSignIn, SsoSession
 from .sso.sessions import cookie_name, load_session
 
 SUPPORTED_LOCALES = ("vi", "en")
@@ -36,10 +37,30 @@ def current_sso_session() -> SsoSession | None:
 
 def set_session_cookie(response: Response, value: str) -> None:
     """HttpOnly, SameSite=Lax, Secure outside development; no Max-Age: the server decides when it ends."""
+    _set_cookie(response, cookie_name(context.settings()), value)
+
+
+def pending_sign_in() -> PendingSignIn | None:
+    """The sign-in this browser has under way (password accepted, code still to come), if any."""
+    return pending.find(db_session(), request.cookies.get(_pending_cookie_name()))
+
+
+def set_pending_cookie(response: Response, value: str) -> None:
+    _set_cookie(response, _pending_cookie_name(), value)
+
+
+def clear_pending_cookie(response: Response) -> None:
     settings = context.settings()
-    response.set_cookie(
-        cookie_name(settings), value, httponly=True, secure=settings.is_production, samesite="Lax", path="/"
-    )
+    response.delete_cookie(_pending_cookie_name(), path="/", secure=settings.is_production, samesite="Lax")
+
+
+def _pending_cookie_name() -> str:
+    return "__Host-idp_pending" if context.settings().is_production else "idp_pending"
+
+
+def _set_cookie(response: Response, name: str, value: str) -> None:
+    secure = context.settings().is_production
+    response.set_cookie(name, value, httponly=True, secure=secure, samesite="Lax", path="/")
 
 
 def select_locale() -> str:

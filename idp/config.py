@@ -83,6 +83,21 @@ class Settings:
     #: How many reverse proxies stand in front of the service. Their X-Forwarded-For, -Proto, -Host and
     #: -Port are believed, that many from the right; with 0 nobody's are (docs/deployment.md).
     trusted_proxies: int = 0
+    #: The issuer name authenticator apps show beside the citizen's masked PIN.
+    otp_issuer: str = "Định danh điện tử quốc gia"
+    #: Decree 69/2024: an identity verified in person (level 2) signs in with a one-time code too.
+    level2_requires_otp: bool = True
+    #: Failures of one factor that are free before attempts must wait, and failures that lock the factor
+    #: until a supervisor lifts the lock (SECURITY.md decision 4: at most 100).
+    free_failures: int = 5
+    lock_after_failures: int = 100
+    #: Sign-in attempts kept for the citizen's account page and the auditors, in days.
+    sign_in_history_days: int = 365
+    #: Per client address, on every form that checks a secret (sign-in, code, activation, password change):
+    #: Flask-Limiter's notation. Counted in this process, or in Redis when ``IDP_REDIS_URL`` is set.
+    form_rate_limit: str = "30 per minute;300 per hour"
+    #: ``redis://host:port/db`` shares rate-limit counters between processes; empty keeps them in memory.
+    redis_url: str = ""
     #: Largest request body accepted, in bytes; forms here are small.
     max_content_length: int = 64 * 1024
     #: Default log level of the service.
@@ -101,7 +116,14 @@ class Settings:
         return base64.b64decode(self.key_encryption_key)
 
 
+_BOOLEANS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
+
+
 def _convert(name: str, raw: str, kind: Any) -> Any:
+    if kind is bool:
+        if raw.strip().lower() not in _BOOLEANS:
+            raise ConfigError(f"{ENV_PREFIX}{name.upper()} must be true or false, not {raw!r}.")
+        return _BOOLEANS[raw.strip().lower()]
     if kind is int:
         try:
             return int(raw)
@@ -146,6 +168,10 @@ def validate(settings: Settings) -> None:
         raise ConfigError("IDP_CLIENT_CACHE_TTL must be between 0 and 60 seconds.")
     if not 0 <= settings.trusted_proxies <= 5:
         raise ConfigError("IDP_TRUSTED_PROXIES must be between 0 and 5: the number of reverse proxies in front.")
+    if not 1 <= settings.free_failures < settings.lock_after_failures <= 100:
+        raise ConfigError(
+            "IDP_FREE_FAILURES must be at least 1 and below IDP_LOCK_AFTER_FAILURES, which may be at most 100."
+        )
     if not 1 <= settings.authorization_code_ttl <= 600:
         raise ConfigError("IDP_AUTHORIZATION_CODE_TTL must be between 1 and 600 seconds.")
     try:

@@ -3,6 +3,7 @@
 from .account import Account, AccountStatus, ActivationCode
 from .audit import AuditEvent, AuditHead
 from .card import CitizenCard
+from .factor import OtpFactor, RecoveryCode, SignInAttempt, Throttle
 from .person import Person, PinChange
 
 __all__ = [
@@ -12,6 +13,10 @@ __all__ = [
     "AuditEvent",
     "AuditHead",
     "CitizenCard",
+    "OtpFactor",
     "Person",
     "PinChange",
+    "RecoveryCode",
+    "SignInAttempt",
+    "Throttle",
 ]

@@ -1,8 +1,8 @@
 """E-ID accounts: one per person, with its state, identity level and password, and its activation code.
 
 Whether an account may sign in is derived at sign-in time from both its own state and its person's
-register status; the person's status is never copied here. Second factors (TOTP) will get their own
-table keyed by ``account_id``, so adding them does not change this one.
+register status; the person's status is never copied here. The second factor and its guards have
+tables of their own keyed by ``account_id`` (``factor.py``), so they do not change this one.
 """
 
 from __future__ import annotations

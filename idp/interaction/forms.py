@@ -20,6 +20,7 @@ class LoginForm(FlaskForm):
 
 
 class ActivationForm(FlaskForm):
+    interaction = HiddenField()
     pin = StringField(_l("Personal identification number"), [InputRequired(), Length(max=32)], render_kw=PIN_FIELD)
     code = StringField(
         _l("Activation code"),
@@ -39,3 +40,41 @@ class ConsentForm(FlaskForm):
     interaction = HiddenField()
     allow = SubmitField(_l("Allow"))
     deny = SubmitField(_l("Deny"))
+
+
+ONE_TIME_CODE = {"autocomplete": "one-time-code", "inputmode": "numeric", "autocapitalize": "off", "spellcheck": "false"}
+
+
+class CodeForm(FlaskForm):
+    interaction = HiddenField()
+    code = StringField(_l("Code from your app"), [InputRequired(), Length(max=16)], render_kw=ONE_TIME_CODE)
+    submit = SubmitField(_l("Continue"))
+
+
+class RecoveryForm(FlaskForm):
+    interaction = HiddenField()
+    code = StringField(
+        _l("Recovery code"),
+        [InputRequired(), Length(max=32)],
+        render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"},
+    )
+    submit = SubmitField(_l("Continue"))
+
+
+class EnrolForm(FlaskForm):
+    """Confirming a new app with its first code; the password too when the sign-in is not recent."""
+
+    interaction = HiddenField()
+    password = PasswordField(
+        _l("Your password"), [Length(max=1024)], render_kw={"autocomplete": "current-password"}
+    )
+    code = StringField(_l("Code from your app"), [InputRequired(), Length(max=16)], render_kw=ONE_TIME_CODE)
+    submit = SubmitField(_l("Confirm"))
+
+
+class ContinueForm(FlaskForm):
+    """A button that goes on (or back to the portal), with the request it belongs to."""
+
+    interaction = HiddenField()
+    go_on = SubmitField(_l("Continue"))
+    back = SubmitField(_l("Back to the portal"))

@@ -8,7 +8,7 @@ validate (Authlib + our parameter rules) → find the citizen's session → poli
 from __future__ import annotations
 
 from authlib.oauth2.rfc6749 import OAuth2Error
-from authlib.oidc.core.errors import ConsentRequiredError, LoginRequiredError
+from authlib.oidc.core.errors import ConsentRequiredError, InteractionRequiredError, LoginRequiredError
 from flask import Blueprint, Response, redirect, request, url_for
 from werkzeug.datastructures import MultiDict
 
@@ -32,6 +32,8 @@ from .stored_request import oauth_request
 bp = Blueprint("authorize", __name__)
 #: OpenID Connect Unmet Authentication Requirements 1.0: the OP cannot authenticate as the RP requires.
 UNMET_AUTHENTICATION = "unmet_authentication_requirements"
+#: OIDC Core 3.1.2.6: what prompt=none answers instead of each step (a code or the level page: interaction).
+_PROMPT_NONE_ERRORS = {"login": LoginRequiredError, "consent": ConsentRequiredError}
 
 
 @bp.route("/authorize", methods=["GET", "POST"])
@@ -85,12 +87,17 @@ def run(params: MultiDict[str, str], *, interaction: interactions.Interaction | 
         consent_covers=bool(account) and consent_covers(db_session(), account.id, grant.client.client_id, scopes),
         logged_in_during_interaction=_logged_in_during(interaction, sso),
         consented_during_interaction=bool(interaction and interaction.consented),
+        amr=frozenset(sso.amr.split()) if sso else frozenset(),
+        identity_level=account.identity_level if account else 1,
+        wanted_acr=tuple(acr.wanted(options.acr_values, options.claims_request)),
+        otp_required_by_level=bool(account) and account.identity_level == 2 and server.settings.level2_requires_otp,
+        level_acknowledged=bool(interaction and interaction.level_acknowledged),
     )
     state = params.get("state")
     needed = first_required(situation)
     if needed is not None:
         if "none" in options.prompts:
-            error = LoginRequiredError() if needed.step == "login" else ConsentRequiredError()
+            error = _PROMPT_NONE_ERRORS.get(needed.step, InteractionRequiredError)()
             raise AuthorizationRefused(error, redirect_uri=grant.redirect_uri, state=state, after_post=after_post)
         pending = interaction or interactions.save(params)
         return redirect(url_for(f"interaction.{needed.step}", interaction=pending.id), code=303)

@@ -14,6 +14,10 @@ from dataclasses import dataclass
 from flask import session
 from werkzeug.datastructures import MultiDict
 
+from .. import context
+from ..sso import acr
+from .claims import parse_claims_request
+
 _KEY = "interactions"
 MAX_PENDING = 4
 MAX_AGE_SECONDS = 30 * 60
@@ -26,6 +30,8 @@ class Interaction:
     started_at: float
     logged_in_at: float | None
     consented: bool
+    #: The citizen read that their identity is below the level the portal asked for, and went on.
+    level_acknowledged: bool = False
 
 
 def _all() -> dict[str, dict]:  # type: ignore[type-arg]
@@ -40,7 +46,7 @@ def save(params: MultiDict[str, str]) -> Interaction:
         pending.pop(min(pending, key=lambda k: pending[k]["t"]))
     interaction_id = secrets.token_urlsafe(12)
     now = time.time()
-    pending[interaction_id] = {"p": list(params.items(multi=True)), "t": now, "l": None, "c": False}
+    pending[interaction_id] = {"p": list(params.items(multi=True)), "t": now, "l": None, "c": False, "a": False}
     session[_KEY] = pending
     return Interaction(interaction_id, params, now, None, False)
 
@@ -49,7 +55,9 @@ def load(interaction_id: str | None) -> Interaction | None:
     entry = _all().get(interaction_id or "")
     if entry is None:
         return None
-    return Interaction(interaction_id or "", MultiDict(entry["p"]), entry["t"], entry["l"], entry["c"])
+    return Interaction(
+        interaction_id or "", MultiDict(entry["p"]), entry["t"], entry["l"], entry["c"], entry.get("a", False)
+    )
 
 
 def _update(interaction_id: str, **changes: object) -> None:
@@ -65,6 +73,24 @@ def mark_logged_in(interaction_id: str) -> None:
 
 def mark_consented(interaction_id: str) -> None:
     _update(interaction_id, c=True)
+
+
+def wanted_acr(interaction: Interaction) -> list[acr.AcrClass]:
+    """The ``acr`` classes the portal's request asks for (its parameters were validated when it was saved)."""
+    params = interaction.params
+    return acr.wanted(params.get("acr_values"), parse_claims_request(params.get("claims")))
+
+
+def portal_name(interaction: Interaction | None) -> str | None:
+    """The name of the portal that sent the citizen, to show on the pages of its request."""
+    if interaction is None:
+        return None
+    client = context.provider().query_client(interaction.params.get("client_id", ""))
+    return client.name if client is not None else None
+
+
+def mark_level_acknowledged(interaction_id: str) -> None:
+    _update(interaction_id, a=True)
 
 
 def finish(interaction_id: str) -> None:

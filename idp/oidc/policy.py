@@ -1,7 +1,9 @@
 """When must the citizen interact? Named checks as data (the shape of node-oidc-provider's policy).
 
-Each check names the step it requires (``login`` or ``consent``). The first check that applies wins;
-with ``prompt=none`` it becomes the matching error instead (OIDC Core 3.1.2.6).
+Each check names the step it requires: ``login`` (sign in), ``code`` (the one-time code only: a step-up
+keeps the password already given), ``level`` (the page that explains identity level 2) or ``consent``.
+The first check that applies wins; with ``prompt=none`` it becomes the matching error instead (OIDC
+Core 3.1.2.6).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from dataclasses import dataclass
 
 from identity.models import Person
 
+from ..sso import acr
 from ..sso.models import SsoSession
 
 
@@ -31,6 +34,13 @@ class Situation:
     consent_covers: bool
     logged_in_during_interaction: bool
     consented_during_interaction: bool
+    #: The session's authentication methods, the identity's level, and the ``acr`` classes the portal wants.
+    amr: frozenset[str] = frozenset()
+    identity_level: int = 1
+    wanted_acr: tuple[acr.AcrClass, ...] = ()
+    #: ``IDP_LEVEL2_REQUIRES_OTP`` for a level-2 identity (Decree 69/2024).
+    otp_required_by_level: bool = False
+    level_acknowledged: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +85,24 @@ CHECKS = (
         "login",
         "the portal's id_token_hint names another citizen than the one signed in",
         lambda s: s.hinted_sub is not None and s.hinted_sub != s.session_sub and not s.logged_in_during_interaction,
+    ),
+    Check(
+        "level2_requires_otp",
+        "code",
+        "an identity verified in person signs in with a one-time code too",
+        lambda s: s.otp_required_by_level and "otp" not in s.amr,
+    ),
+    Check(
+        "acr_step_up",
+        "code",
+        "the portal asks for an acr that a one-time code reaches (acr_values, or essential in claims)",
+        lambda s: acr.shortfall(s.amr, s.identity_level, list(s.wanted_acr)) == "otp",
+    ),
+    Check(
+        "acr_beyond_identity",
+        "level",
+        "the portal asks for an acr above the identity's level: the citizen is told how to reach it",
+        lambda s: acr.shortfall(s.amr, s.identity_level, list(s.wanted_acr)) == "level" and not s.level_acknowledged,
     ),
     Check(
         "consent_missing",

@@ -49,20 +49,37 @@ def requested(acr_values: str | None) -> list[AcrClass]:
     return [BY_VALUE[v] for v in (acr_values or "").split() if v in BY_VALUE]
 
 
-def satisfies(current: str, wanted: list[AcrClass]) -> bool:
-    """True when no class was requested or the session's class ranks at least the weakest one asked."""
-    if not wanted:
-        return True
-    have = BY_VALUE.get(current)
-    return have is not None and have.rank >= min(c.rank for c in wanted)
+def essential_values(claims_request: Mapping[str, Any] | None) -> list[Any] | None:
+    """The ``acr`` values the ``claims`` parameter asks for as essential (OIDC Core 5.5.1.1), if it does."""
+    member = ((claims_request or {}).get("id_token") or {}).get("acr")
+    if not isinstance(member, Mapping) or member.get("essential") is not True:
+        return None
+    values = member.get("values")
+    return values if isinstance(values, list) else [member.get("value")]
+
+
+def wanted(acr_values: str | None, claims_request: Mapping[str, Any] | None) -> list[AcrClass]:
+    """Every known class a portal asks for, through ``acr_values`` or as essential in ``claims``."""
+    essential = [BY_VALUE[v] for v in essential_values(claims_request) or () if isinstance(v, str) and v in BY_VALUE]
+    return requested(acr_values) + essential
+
+
+def shortfall(amr: Iterable[str], identity_level: int, classes: list[AcrClass]) -> str | None:
+    """What keeps a sign-in with *amr*, on an identity of this level, below the weakest class asked for:
+    ``"otp"`` (a one-time code would reach it), ``"level"`` (only a registrar can: the identity is below the
+    class's level), or None (it is reached, or nothing was asked)."""
+    if not classes:
+        return None
+    target = min(classes, key=lambda c: c.rank)
+    if identity_level < target.min_identity_level:
+        return "level"
+    if not target.required_amr <= set(amr):
+        return "otp"
+    return None
 
 
 def meets_essential(current: str, claims_request: Mapping[str, Any] | None) -> bool:
     """False when the ``claims`` parameter asks for ``acr`` as essential with values the session's class is
     not one of: OIDC Core 5.5.1.1 makes that a failed authentication, never a token with another acr."""
-    member = ((claims_request or {}).get("id_token") or {}).get("acr")
-    if not isinstance(member, Mapping) or member.get("essential") is not True:
-        return True
-    values = member.get("values")
-    wanted = values if isinstance(values, list) else [member.get("value")]
-    return current in wanted
+    essential = essential_values(claims_request)
+    return essential is None or current in essential

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 from identity import audit
 from identity.types import utcnow
 
-from .models import Consent
+from .grants import revoke_grant
+from .models import Consent, Grant
 
 
 def _current(session: Session, account_id: int, client_id: str) -> Consent | None:
@@ -49,3 +50,36 @@ def give_consent(session: Session, account_id: int, client_id: str, scopes: Iter
         ),
     )
     return consent
+
+
+def consents_of(session: Session, account_id: int) -> list[Consent]:
+    """The citizen's standing consents, newest first."""
+    query = (
+        select(Consent)
+        .where(Consent.account_id == account_id, Consent.withdrawn_at.is_(None))
+        .order_by(Consent.granted_at.desc())
+    )
+    return list(session.scalars(query))
+
+
+def withdraw_consent(session: Session, account_id: int, client_id: str) -> bool:
+    """Withdraw the citizen's consent for this portal and revoke every token it holds for them, now.
+
+    False when there was no standing consent (nothing changes then)."""
+    consent = _current(session, account_id, client_id)
+    if consent is None or consent.withdrawn_at is not None:
+        return False
+    consent.withdrawn_at = utcnow()
+    live = select(Grant).where(
+        Grant.account_id == account_id, Grant.client_id == client_id, Grant.revoked_at.is_(None)
+    )
+    for grant in session.scalars(live):
+        revoke_grant(session, grant, reason="consent withdrawn", actor=f"account:{account_id}")
+    session.flush()
+    audit.record(
+        session,
+        audit.Event(
+            "consent.withdrawn", f"account:{account_id}", f"account:{account_id}", None, {"client_id": client_id}
+        ),
+    )
+    return True

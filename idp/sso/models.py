@@ -163,3 +163,23 @@ class UsedClientAssertion(Base):
     client_id: Mapped[str] = mapped_column(String(64))
     jti: Mapped[str] = mapped_column(String(200))
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class PendingSignIn(Base):
+    """A sign-in under way: the steps passed so far, waiting for the next one (the one-time code).
+
+    Its key is a cookie of the browser that passed the first step, stored as a digest: another browser
+    cannot use it, and it is consumed by one conditional UPDATE when the last step passes, so it works once.
+    It lives a few minutes. The SSO session exists only after it, with a new identifier.
+    """
+
+    __tablename__ = "pending_sign_ins"
+
+    id: Mapped[int] = mapped_column(id_type, primary_key=True)
+    key_hash: Mapped[str] = mapped_column(_HASH, unique=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    #: Space-separated authentication methods (RFC 8176) already passed, e.g. "pwd".
+    amr: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[created_at]
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

@@ -135,3 +135,28 @@ def end_sessions_of_person(session: Session, person_id: int, *, reason: str) -> 
     for row in rows:
         end_session(session, row, reason=reason)
     return len(rows)
+
+
+def live_sessions(session: Session, account_id: int, settings: Settings) -> list[SsoSession]:
+    """The account's sessions that have not ended and are within their limits, most recently used first."""
+    now = utcnow()
+    idle = dt.timedelta(seconds=settings.sso_session_idle_ttl)
+    rows = session.scalars(
+        select(SsoSession)
+        .where(SsoSession.account_id == account_id, SsoSession.ended_at.is_(None), SsoSession.expires_at > now)
+        .order_by(SsoSession.last_seen_at.desc())
+    )
+    return [row for row in rows if row.last_seen_at + idle > now]
+
+
+def end_sessions_of_account(
+    session: Session, account_id: int, *, reason: str, keep: SsoSession | None = None, sid: str | None = None
+) -> int:
+    """End the account's live sessions (only the one with *sid*, when given), all but *keep*."""
+    query = select(SsoSession).where(SsoSession.account_id == account_id, SsoSession.ended_at.is_(None))
+    if sid is not None:
+        query = query.where(SsoSession.sid == sid)
+    rows = [row for row in session.scalars(query) if keep is None or row.id != keep.id]
+    for row in rows:
+        end_session(session, row, reason=reason)
+    return len(rows)
