@@ -82,8 +82,7 @@ def start_enrolment(session: Session, account: Account, *, kek: bytes, issuer: s
     factor.pending_since = utcnow()
     session.add(factor)
     session.flush()
-    label = f"{issuer}:{mask_pin(account.person.pin)}"
-    return Enrolment(secret, build_uri(secret, label, issuer=issuer, digits=DIGITS, period=PERIOD_SECONDS))
+    return _enrolment(secret, account, issuer)
 
 
 def pending_enrolment(session: Session, account: Account, *, kek: bytes, issuer: str) -> Enrolment | None:
@@ -91,9 +90,7 @@ def pending_enrolment(session: Session, account: Account, *, kek: bytes, issuer:
     factor = _factor(session, account.id)
     if factor is None or factor.pending_seed_sealed is None:
         return None
-    secret = unseal(kek, factor.pending_seed_sealed, context=_context(account.id)).decode()
-    label = f"{issuer}:{mask_pin(account.person.pin)}"
-    return Enrolment(secret, build_uri(secret, label, issuer=issuer, digits=DIGITS, period=PERIOD_SECONDS))
+    return _enrolment(unseal(kek, factor.pending_seed_sealed, context=_context(account.id)).decode(), account, issuer)
 
 
 def confirm_enrolment(session: Session, account: Account, code: str, *, kek: bytes, actor: str) -> list[str]:
@@ -169,6 +166,12 @@ def remove_factor(session: Session, account: Account, *, reason: str, actor: str
     session.execute(delete(RecoveryCode).where(RecoveryCode.account_id == account.id))
     session.execute(delete(OtpFactor).where(OtpFactor.account_id == account.id))
     audit.record(session, audit.Event("account.otp_reset", actor, subject_of(account.person), reason))
+
+
+def _enrolment(secret: str, account: Account, issuer: str) -> Enrolment:
+    """The key URI apps read (``otpauth://totp/ISSUER:LABEL?secret=…&issuer=…``): the PIN masked in the label."""
+    uri = build_uri(secret, mask_pin(account.person.pin), issuer=issuer, digits=DIGITS, period=PERIOD_SECONDS)
+    return Enrolment(secret, uri)
 
 
 def _matching_step(secret: str, code: str) -> int:

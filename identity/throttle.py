@@ -51,9 +51,9 @@ class ThrottlePolicy:
     def delay(self, failures: int) -> dt.timedelta:
         """How long the next attempt must wait after *failures* consecutive failures."""
         beyond = failures - self.free_failures
-        if beyond < 0:
+        if beyond <= 0:
             return dt.timedelta(0)
-        return dt.timedelta(seconds=min(2**beyond, self.max_delay_seconds))
+        return dt.timedelta(seconds=min(2 ** (beyond - 1), self.max_delay_seconds))
 
 
 def verdict(session: Session, account_id: int, factor: Factor, *, now: dt.datetime | None = None) -> Verdict:

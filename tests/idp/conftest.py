@@ -13,12 +13,14 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+import pyotp
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
+from identity import otp
 from identity.accounts import activate_account, open_account
 from idp import context, create_app
 from idp.context import session_factory
@@ -73,6 +75,27 @@ class Citizen:
     pin: str
     password: str
     person_id: int
+    #: The seed of the citizen's authenticator app, when they enrolled one.
+    otp_secret: str | None = None
+    #: The time step of the last code this citizen's app gave (the provider accepts each step once).
+    last_step: int = 0
+    recovery_codes: list[str] = field(default_factory=list)
+
+    def wrong_code(self) -> str:
+        """Six digits that are not the code of this moment nor of the next step."""
+        totp = pyotp.TOTP(self.otp_secret or "")
+        now = totp.timecode(time.time())
+        taken = {totp.generate_otp(step) for step in (now - 1, now, now + 1, self.last_step + 1)}
+        return next(f"{n:06d}" for n in range(10**6) if f"{n:06d}" not in taken)
+
+    def code(self) -> str:
+        """What the app shows: the code of the current step, or of the next one (30 s of drift are
+        allowed) when the current step's code was already used."""
+        assert self.otp_secret, "this citizen has no authenticator app"
+        totp = pyotp.TOTP(self.otp_secret)
+        step = max(totp.timecode(time.time()), self.last_step + 1)
+        self.last_step = step
+        return totp.generate_otp(step)
 
 
 def register_portal(app: Flask, **overrides: Any) -> Portal:
@@ -155,13 +178,13 @@ def portal(app: Flask) -> Portal:
     return register_portal(app, first_party=True)
 
 
-def make_citizen(app: Flask, **person: Any) -> Citizen:
-    """A person in the register with an activated account and a known password."""
+def make_citizen(app: Flask, *, with_app: bool = False, **person: Any) -> Citizen:
+    """A person in the register with an activated account and a known password (and an authenticator app)."""
     values = {"full_name": "Nguyễn Thị Mai", "birth_date": "1990-04-05", "sex": "female", **person}
     with session_factory(app)() as session:
         created = factories.person(session, **values)
         _account, code = open_account(session, created.pin, actor="test", ttl_seconds=3600)
-        activate_account(
+        account = activate_account(
             session,
             created.pin,
             code,
@@ -169,8 +192,20 @@ def make_citizen(app: Flask, **person: Any) -> Citizen:
             hasher=context.hasher(app),
             policy=context.password_policy(app),
         )
+        citizen = Citizen(created.pin, PASSWORD, created.id)
+        if with_app:
+            settings = context.settings(app)
+            kek = settings.key_encryption_key_bytes()
+            enrolment = otp.start_enrolment(session, account, kek=kek, issuer=settings.otp_issuer)
+            citizen.otp_secret = enrolment.secret
+            citizen.recovery_codes = otp.confirm_enrolment(session, account, citizen.code(), kek=kek, actor="test")
         session.commit()
-        return Citizen(created.pin, PASSWORD, created.id)
+        return citizen
+
+
+@pytest.fixture
+def citizen_with_app(app: Flask) -> Citizen:
+    return make_citizen(app, with_app=True, full_name="Trần Văn Bình", birth_date="1988-08-08", sex="male")
 
 
 @pytest.fixture
@@ -229,6 +264,16 @@ def sign_in(browser: FlaskClient, location: str, citizen: Citizen) -> str:
     return response.headers["Location"]
 
 
+def answer_code(browser: FlaskClient, location: str, citizen: Citizen) -> str:
+    """Type the app's code on the code page the provider redirected to; returns where the POST redirects."""
+    html = browser.get(location).get_data(as_text=True)
+    interaction = re.search(r'name="interaction" type="hidden" value="([^"]*)"', html).group(1)
+    form = {"csrf_token": csrf_token(html), "interaction": interaction, "code": citizen.code()}
+    response = browser.post("/login/code", data=form)
+    assert response.status_code == 303, response.get_data(as_text=True)
+    return response.headers["Location"]
+
+
 def answer_consent(browser: FlaskClient, location: str, *, allow: bool = True) -> str:
     """Allow (or deny) on the consent page the provider redirected to; returns where the POST redirects."""
     html = browser.get(location).get_data(as_text=True)
@@ -248,15 +293,21 @@ def authorize(
     """
     verifier, challenge = pkce_pair()
     response = browser.get("/authorize?" + urlencode(authorization_params(portal, challenge, **extra)))
-    while response.status_code in (302, 303) and not response.headers["Location"].startswith(portal.redirect_uri):
-        location = response.headers["Location"]
-        if "/login" in location and citizen is not None:
-            location = sign_in(browser, location, citizen)
-        elif "/consent" in location:
-            location = answer_consent(browser, location)
-        response = browser.get(location)
     assert response.status_code in (302, 303), response.get_data(as_text=True)
-    return query_of(response.headers["Location"]), verifier
+    location = response.headers["Location"]
+    while not location.startswith(portal.redirect_uri):
+        step = urlsplit(location).path
+        if step == "/login" and citizen is not None:
+            location = sign_in(browser, location, citizen)
+        elif step == "/login/code" and citizen is not None and citizen.otp_secret:
+            location = answer_code(browser, location, citizen)
+        elif step == "/consent":
+            location = answer_consent(browser, location)
+        else:
+            response = browser.get(location)
+            assert response.status_code in (302, 303), response.get_data(as_text=True)
+            location = response.headers["Location"]
+    return query_of(location), verifier
 
 
 def exchange(client: FlaskClient, portal: Portal, code: str, verifier: str, **extra: str):  # type: ignore[no-untyped-def]

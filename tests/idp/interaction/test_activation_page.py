@@ -43,9 +43,14 @@ def activate(
 
 
 def error_of(response: TestResponse) -> str:
-    match = re.search(r'<p class="error" role="alert">([^<]*)</p>', response.get_data(as_text=True))
+    match = re.search(r'<p class="error" role="alert"[^>]*>([^<]*)</p>', response.get_data(as_text=True))
     assert match, response.get_data(as_text=True)
     return match.group(1)
+
+
+def activated(response: TestResponse) -> bool:
+    """A successful activation goes on to setting up a one-time-code app (the citizen's first sign-in)."""
+    return response.status_code == 303 and response.headers["Location"].startswith("/otp/enrol")
 
 
 def can_sign_in(client: FlaskClient, pin: str, password: str, portal: Portal) -> bool:
@@ -65,8 +70,9 @@ def test_the_page_renders_a_protected_form(client: FlaskClient) -> None:
 def test_activation_opens_the_account(client: FlaskClient, portal: Portal, pending: tuple[str, str]) -> None:
     pin, code = pending
     response = activate(client, pin, code)
-    assert response.status_code == 200
-    assert "/login" in response.get_data(as_text=True)
+    assert activated(response)
+    enrol_page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Tài khoản của bạn đã được kích hoạt." in enrol_page  # "Your account is active."
     assert can_sign_in(client, pin, NEW_PASSWORD, portal)
 
 
@@ -77,21 +83,21 @@ def test_without_a_valid_csrf_token_nothing_changes(
     pin, code = pending
     response = activate(client, pin, code, csrf_token=token)
     assert response.status_code == 400
-    assert activate(client, pin, code).status_code == 200  # the code was not spent
+    assert activated(activate(client, pin, code))  # the code was not spent
 
 
 def test_two_different_passwords_change_nothing(client: FlaskClient, pending: tuple[str, str]) -> None:
     pin, code = pending
     response = activate(client, pin, code, confirm=NEW_PASSWORD + "!")
     assert response.status_code == 400
-    assert activate(client, pin, code).status_code == 200
+    assert activated(activate(client, pin, code))
 
 
 def test_a_refused_password_leaves_the_code_usable(client: FlaskClient, pending: tuple[str, str]) -> None:
     pin, code = pending
     for weak in ("password", "short", pin):
         assert activate(client, pin, code, password=weak).status_code == 400
-    assert activate(client, pin, code).status_code == 200
+    assert activated(activate(client, pin, code))
 
 
 def test_a_wrong_code_and_an_unknown_pin_get_the_same_answer(client: FlaskClient, pending: tuple[str, str]) -> None:
@@ -117,7 +123,7 @@ def test_guessing_a_code_to_exhaustion_does_not_tell_that_the_pin_awaits_activat
 
 def test_the_code_works_once(client: FlaskClient, pending: tuple[str, str]) -> None:
     pin, code = pending
-    assert activate(client, pin, code).status_code == 200
+    assert activated(activate(client, pin, code))
     again = activate(client, pin, code, password="một mật khẩu khác hẳn")
     assert again.status_code == 400
 
@@ -131,4 +137,4 @@ def test_missing_fields_are_refused(client: FlaskClient, pending: tuple[str, str
     html = client.get("/activate").get_data(as_text=True)
     form = {"csrf_token": csrf_token(html), "pin": pin, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
     assert client.post("/activate", data=form).status_code == 400
-    assert activate(client, pin, code).status_code == 200
+    assert activated(activate(client, pin, code))

@@ -22,7 +22,7 @@ def page_language(html: str) -> str:
 
 
 def alert(html: str) -> str:
-    return re.search(r'<p class="error" role="alert">([^<]*)</p>', html).group(1)
+    return re.search(r'<p class="error" role="alert"[^>]*>([^<]*)</p>', html).group(1)
 
 
 def assert_citizen_page(response, *, status: int, lang: str = "vi") -> str:  # type: ignore[no-untyped-def]

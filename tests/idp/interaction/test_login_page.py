@@ -30,7 +30,7 @@ SESSION_COOKIE = "idp_sso"
 def failure_of(client: FlaskClient, pin: str, password: str) -> tuple[int, str]:
     _html, token, _ = login_form(client)
     response = client.post("/login", data={"csrf_token": token, "pin": pin, "password": password})
-    error = re.search(r'<p class="error" role="alert">([^<]*)</p>', response.get_data(as_text=True))
+    error = re.search(r'<p class="error" role="alert"[^>]*>([^<]*)</p>', response.get_data(as_text=True))
     assert error, response.get_data(as_text=True)
     return response.status_code, error.group(1)
 
@@ -85,7 +85,7 @@ def test_a_refused_sign_in_is_logged_without_the_password_or_the_whole_pin(
     caplog.set_level("WARNING", logger="idp.security")
     failure_of(client, citizen.pin, "not the password")
     [record] = [r for r in caplog.records if r.name == "idp.security"]
-    assert record.getMessage() == f"sign-in refused: PIN '{citizen.pin[:6]}******', from 127.0.0.1"
+    assert record.getMessage() == f"sign-in refused (wrong_secret): PIN '{citizen.pin[:6]}******', from 127.0.0.1"
     assert "not the password" not in caplog.text and citizen.pin not in caplog.text
     caplog.clear()
     failure_of(client, "00\nforged", "x")

@@ -7,15 +7,28 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.idp.conftest import Citizen, Clock, Portal, authorize, make_citizen, register_portal
-from tests.idp.flows import introspect, sign_in_directly, tokens, verify_like_a_relying_party
+from tests.idp.conftest import (
+    Citizen,
+    Clock,
+    Portal,
+    authorize,
+    csrf_token,
+    exchange,
+    make_citizen,
+    pkce_pair,
+    query_of,
+    register_portal,
+)
+from tests.idp.flows import introspect, sign_in_directly, start, tokens, verify_like_a_relying_party
 
 
 def id_token_of(
@@ -126,12 +139,25 @@ def test_the_id_token_is_not_accepted_as_an_access_token_elsewhere(
     assert introspect(client, portal, body["id_token"]) == {"active": False}
 
 
+def level_page(client: FlaskClient, portal: Portal, citizen: Citizen, **params: str) -> tuple[str, str]:
+    """Sign in, then send the portal's request: the provider answers with the identity-level page."""
+    sign_in_directly(client, citizen)
+    location = start(client, portal, **params).headers["Location"]
+    assert urlsplit(location).path == "/login/level", location
+    html = client.get(location).get_data(as_text=True)
+    return html, re.search(r'name="interaction" type="hidden" value="([^"]*)"', html).group(1)
+
+
 def test_an_essential_acr_that_cannot_be_met_is_a_failed_authentication(
     client: FlaskClient, portal: Portal, citizen: Citizen, settings
 ) -> None:
-    """OIDC Core 5.5.1.1 (SECURITY.md §1.8): never a token that silently carries a weaker acr."""
+    """OIDC Core 5.5.1.1 (SECURITY.md §1.8): never a token that silently carries a weaker acr. The citizen
+    is told how to reach level 2, and the only way on is back to the portal."""
     wanted = {"id_token": {"acr": {"essential": True, "values": ["urn:vn:eid:acr:mfa:ial2"]}}}
-    query, _ = authorize(client, portal, citizen, claims=json.dumps(wanted), state="acr")
+    html, interaction = level_page(client, portal, citizen, claims=json.dumps(wanted), state="acr")
+    assert 'name="go_on"' not in html
+    back = client.post("/login/level", data={"csrf_token": csrf_token(html), "interaction": interaction, "back": "x"})
+    query = query_of(back.headers["Location"])
     assert "code" not in query
     assert query["error"] == "unmet_authentication_requirements"
     assert (query["state"], query["iss"]) == ("acr", settings.issuer)
@@ -143,10 +169,15 @@ def test_an_essential_acr_that_is_met_is_returned(client: FlaskClient, portal: P
     assert claims["acr"] == "urn:vn:eid:acr:pwd"
 
 
-def test_a_voluntary_acr_request_gets_the_acr_actually_achieved(
+def test_a_voluntary_acr_above_the_identity_level_gets_the_acr_actually_achieved(
     client: FlaskClient, portal: Portal, citizen: Citizen
 ) -> None:
-    """acr_values is a wish (OIDC Core 3.1.2.1): the token tells the truth and the portal decides."""
-    _, claims, _ = id_token_of(client, portal, citizen, acr_values="urn:vn:eid:acr:mfa")
-    assert claims["acr"] == "urn:vn:eid:acr:pwd"
-    assert claims["amr"] == ["pwd"]
+    """acr_values is a wish (OIDC Core 3.1.2.1): a level-1 citizen may go on, and the token tells the truth."""
+    verifier, challenge = pkce_pair()
+    html, interaction = level_page(client, portal, citizen, challenge=challenge, acr_values="urn:vn:eid:acr:mfa:ial2")
+    assert 'name="go_on"' in html
+    go_on = client.post("/login/level", data={"csrf_token": csrf_token(html), "interaction": interaction, "go_on": "x"})
+    resumed = client.get(go_on.headers["Location"])
+    body = exchange(client, portal, query_of(resumed.headers["Location"])["code"], verifier).get_json()
+    _, claims = verify_like_a_relying_party(client, body["id_token"], algorithms=["RS256"])
+    assert (claims["acr"], claims["amr"]) == ("urn:vn:eid:acr:pwd", ["pwd"])
