@@ -26,8 +26,8 @@ from .forms import CodeForm, RecoveryForm
 from .login import throttle_policy
 from .sign_in import Signing, finish, record, signing, with_code
 
-
 _WAIT = _l("Too many wrong codes. Wait a little, then type the code your app shows.")
+_WRONG = _l("This code is not right. Type the code your app shows now.")
 _LOCKED = _l(
     "Too many wrong codes: one-time codes are blocked for this account. A supervisor can lift the block after "
     "checking who you are; see a registrar with your citizen identity card."
@@ -72,19 +72,27 @@ def _step(  # type: ignore[no-untyped-def]
         return page(None)
     if not form.validate_on_submit():
         return page(_("Type the code."), 400)
+    refusal = _refusal(who, step, check, form.code.data.strip(), interaction)
+    if refusal is not None:
+        return page(*refusal)
+    record_success(standing_session(), who.account.id, Factor.OTP)
+    record(step, who.account.id, None, interaction)
+    return finish(who.account, with_code(who.amr), interaction, then=then)
+
+
+def _refusal(
+    who: Signing, step: Step, check: Callable[[Signing, str], None], typed: str, interaction: object
+) -> tuple[str, int] | None:
+    """Why *typed* is refused (message, status), counting and recording the failure; None when it passes."""
     session = standing_session()
     state = verdict(session, who.account.id, Factor.OTP)
     if state is not Verdict.OPEN:
-        reason = Reason.LOCKED if state is Verdict.LOCKED else Reason.THROTTLED
-        record(step, who.account.id, reason, interaction)
-        return page(str(_LOCKED if state is Verdict.LOCKED else _WAIT), 429 if state is Verdict.WAIT else 403)
+        record(step, who.account.id, Reason.LOCKED if state is Verdict.LOCKED else Reason.THROTTLED, interaction)
+        return (str(_LOCKED), 403) if state is Verdict.LOCKED else (str(_WAIT), 429)
     try:
-        check(who, form.code.data.strip())
+        check(who, typed)
     except otp.WrongCode:
         after = record_failure(session, who.account.id, Factor.OTP, throttle_policy())
         record(step, who.account.id, Reason.WRONG_SECRET, interaction)
-        wrong = _LOCKED if after is Verdict.LOCKED else _l("This code is not right. Type the code your app shows now.")
-        return page(str(wrong), 400)
-    record_success(session, who.account.id, Factor.OTP)
-    record(step, who.account.id, None, interaction)
-    return finish(who.account, with_code(who.amr), interaction, then=then)
+        return str(_LOCKED if after is Verdict.LOCKED else _WRONG), 400
+    return None

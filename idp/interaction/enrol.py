@@ -49,14 +49,20 @@ def enrol():  # type: ignore[no-untyped-def]
         return redirect(url_for("interaction.enrol", interaction=interaction.id if interaction else None), code=303)
     if not form.validate_on_submit():
         return _page(form, who, interaction, enrolment, _("Type the code your app shows.")), 400
+    return _confirm(form, who, interaction, enrolment)
+
+
+def _confirm(form: EnrolForm, who: Signing, interaction, enrolment: Enrolment):  # type: ignore[no-untyped-def]
+    """The password (unless just given) and the app's first code: the app counts, the sign-in ends."""
+    session = standing_session()
     if not who.recent:
         try:
-            authenticate_password(
-                session, who.account.person.pin, form.password.data or "", hasher=context.hasher(), throttle=throttle_policy()
-            )
+            pin, password = who.account.person.pin, form.password.data or ""
+            authenticate_password(session, pin, password, hasher=context.hasher(), throttle=throttle_policy())
         except CredentialRejected as refusal:
             record(Step.PASSWORD, refusal.account_id, refusal.reason, interaction)
             return _page(form, who, interaction, enrolment, _("The password is not correct.")), 401
+    kek = context.settings().key_encryption_key_bytes()
     try:
         codes = otp.confirm_enrolment(session, who.account, form.code.data.strip(), kek=kek, actor=_actor(who))
     except otp.WrongCode:

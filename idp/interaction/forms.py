@@ -42,7 +42,12 @@ class ConsentForm(FlaskForm):
     deny = SubmitField(_l("Deny"))
 
 
-ONE_TIME_CODE = {"autocomplete": "one-time-code", "inputmode": "numeric", "autocapitalize": "off", "spellcheck": "false"}
+ONE_TIME_CODE = {
+    "autocomplete": "one-time-code",
+    "inputmode": "numeric",
+    "autocapitalize": "off",
+    "spellcheck": "false",
+}
 
 
 class CodeForm(FlaskForm):
