@@ -13,7 +13,7 @@ from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import Flask
+from flask import Flask, request, url_for
 from flask_babel import get_locale
 
 from .browser import DEFAULT_LOCALE, SUPPORTED_LOCALES, select_locale
@@ -45,5 +45,18 @@ def setup_i18n(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
 
     @app.context_processor
-    def _locale() -> dict[str, str]:
-        return {"current_locale": str(get_locale() or DEFAULT_LOCALE)}
+    def _locale() -> dict[str, object]:
+        return {"current_locale": str(get_locale() or DEFAULT_LOCALE), "language_url": language_url}
+
+
+def language_url(language: str) -> str:
+    """This page in another language; a portal's request the page belongs to (in the query, or in the form
+    that was just sent) goes along, so switching languages never loses the way back to the portal."""
+    if request.endpoint is None:
+        return f"?lang={language}"
+    args = dict(request.args)
+    interaction = request.form.get("interaction") if request.method == "POST" else None
+    if interaction and "interaction" not in args:
+        args["interaction"] = interaction
+    args["lang"] = language
+    return url_for(request.endpoint, **args)

@@ -140,3 +140,15 @@ def test_activation_errors_speak_the_page_language(
         assert response.status_code == 400
         message = re.search(r'<p class="error" role="alert"[^>]*>([^<]*)</p>', response.get_data(as_text=True)).group(1)
         assert (english in message) == (lang == "en"), (lang, message)
+
+
+def test_switching_language_after_a_wrong_password_keeps_the_portals_request(
+    client: FlaskClient, portal: Portal, citizen: Citizen
+) -> None:
+    """The page answering a POST has the request's id only in the form; the switch must carry it on."""
+    _html, token, interaction = login_form(client, start(client, portal).headers["Location"])
+    refused = client.post(
+        "/login", data={"csrf_token": token, "interaction": interaction, "pin": citizen.pin, "password": "wrong one!"}
+    ).get_data(as_text=True)
+    switch = re.search(r'<a lang="en" hreflang="en" href="([^"]+)"', refused).group(1).replace("&amp;", "&")
+    assert f"interaction={interaction}" in switch
