@@ -1,5 +1,7 @@
 """E-ID accounts: a registrar opens one, its holder activates it with a one-time code and changes the
 password; supervisors suspend, restore and revoke it. (Level 2, in person: identity.verification.)
+A holder who lost their password gets a one-time code from a registrar again (a password reset) and
+sets a new password with it on the same activation page; the old password works until then.
 
 Every function works in the caller's unit of work: it flushes, never commits, and audits in the
 same transaction. Everything a refused call checks is checked before anything is written, with one
@@ -58,8 +60,7 @@ def open_account(session: Session, pin: str, *, actor: str, ttl_seconds: int) ->
 
     A new code replaces the old one, which stops working at once.
     """
-    if ttl_seconds < 1:
-        raise InvalidInput("The activation code lifetime must be at least one second.")
+    _check_lifetime(ttl_seconds)
     person = get_person(session, pin, for_update=True)
     if person.status is not PersonStatus.ACTIVE:
         raise IllegalTransition(f"No e-ID account can be opened for an identity that is {person.status.value}.")
@@ -73,6 +74,51 @@ def open_account(session: Session, pin: str, *, actor: str, ttl_seconds: int) ->
     if account is None:
         account = Account(person=person)
         session.add(account)
+    code = _issue_code(
+        session,
+        account,
+        "account.code_reissued" if reissued else "account.opened",
+        actor=actor,
+        ttl_seconds=ttl_seconds,
+    )
+    return account, code
+
+
+def issue_password_reset(
+    session: Session, pin: str, *, reason: str, actor: str, ttl_seconds: int
+) -> tuple[Account, str]:
+    """A registrar's password reset for an active account, after checking the person: a one-time code,
+    returned once, with which the holder sets a new password on the activation page.
+
+    Until then the old password keeps working (an unused reset locks nobody out). A new code replaces
+    one still unused. Suspended, revoked or pending accounts, and persons not active in the register,
+    are refused (a pending account gets its activation code from :func:`open_account`).
+    """
+    _check_lifetime(ttl_seconds)
+    reason = require_reason(reason)
+    account = get_account(session, pin, for_update=True)
+    if account.status is not AccountStatus.ACTIVE:
+        raise IllegalTransition(
+            f"The e-ID account of PIN {account.person.pin} is {account.status.value}; a password reset is "
+            "issued only for an active account."
+        )
+    if account.person.status is not PersonStatus.ACTIVE:
+        raise IllegalTransition(f"No password reset is issued for an identity that is {account.person.status.value}.")
+    code = _issue_code(
+        session, account, "account.password_reset_issued", actor=actor, ttl_seconds=ttl_seconds, reason=reason
+    )
+    return account, code
+
+
+def _check_lifetime(ttl_seconds: int) -> None:
+    if ttl_seconds < 1:
+        raise InvalidInput("The activation code lifetime must be at least one second.")
+
+
+def _issue_code(
+    session: Session, account: Account, event: str, *, actor: str, ttl_seconds: int, reason: str | None = None
+) -> str:
+    """A fresh code for the account, replacing (and so killing) any earlier one; audited as *event*."""
     code, now = new_code(), utcnow()
     record = account.activation_code or ActivationCode()
     account.activation_code = record
@@ -80,33 +126,27 @@ def open_account(session: Session, pin: str, *, actor: str, ttl_seconds: int) ->
     record.expires_at = now + dt.timedelta(seconds=ttl_seconds)
     record.used_at, record.failed_attempts = None, 0
     session.flush()
-    audit.record(
-        session,
-        audit.Event(
-            "account.code_reissued" if reissued else "account.opened",
-            actor,
-            subject_of(person),
-            None,
-            {"pin": person.pin, "code_expires_at": record.expires_at.isoformat()},
-        ),
-    )
-    return account, code
+    person = account.person
+    details = {"pin": person.pin, "code_expires_at": record.expires_at.isoformat()}
+    audit.record(session, audit.Event(event, actor, subject_of(person), reason, details))
+    return code
 
 
 def activate_account(
     session: Session, pin: str, code: str, new_password: str, *, hasher: PasswordHasher, policy: PasswordPolicy
 ) -> Account:
-    """The holder's PIN, one-time code and chosen password: the account becomes active, level 1 (or
-    stays 2 if the holder was already verified in person).
+    """The holder's PIN, one-time code and chosen password: a pending account becomes active, level 1
+    (or stays 2 if the holder was already verified in person); an active account with a password reset
+    under way gets the new password (a reset: state and identity level unchanged).
 
     Refused, changing nothing: a weak password (WeakPassword; the code stays usable), a person not
     active in the register, a code with :data:`MAX_ATTEMPTS` failures (TooManyAttempts). Refused with
-    the one message :data:`ACTIVATION_REJECTED`: any PIN without a pending account, and a wrong,
-    expired or used code — which is counted; commit after this error.
+    the one message :data:`ACTIVATION_REJECTED`: any PIN without a code it may answer (see
+    :func:`_answerable`), and a wrong, expired or used code — which is counted; commit after this error.
     """
     account = find_account(session, pin, for_update=True)
     record = account.activation_code if account is not None else None
-    if account is None or record is None or account.status is not AccountStatus.PENDING_ACTIVATION:
+    if account is None or record is None or not _answerable(account, record):
         raise ActivationRejected(ACTIVATION_REJECTED)
     if record.failed_attempts >= MAX_ATTEMPTS:
         raise TooManyAttempts(
@@ -123,9 +163,29 @@ def activate_account(
     password_hash = hasher.hash(new_password)
     if not _use_code(session, record, digest, now):
         raise ActivationRejected(ACTIVATION_REJECTED)
-    account.password_hash, account.password_changed_at, account.activated_at = password_hash, now, now
+    account.password_hash, account.password_changed_at = password_hash, now
+    if account.status is AccountStatus.ACTIVE:
+        session.flush()
+        holder = subject_of(person)
+        audit.record(session, audit.Event("account.password_reset", holder, holder, "new password set with the code"))
+        return account
+    account.activated_at = now
     return apply_transition(
         session, account, "activate", reason="activated online with the one-time code", actor=subject_of(person)
+    )
+
+
+def _answerable(account: Account, record: ActivationCode) -> bool:
+    """Whether the account's code may be tried at all: a pending account's, or an active account's password
+    reset under way — unused, and issued since the account's last change of state, so that a suspension
+    cancels it. Any other account answers as an unknown PIN does, and nothing is counted."""
+    if account.status is AccountStatus.PENDING_ACTIVATION:
+        return True
+    changed = account.status_changed_at
+    return (
+        account.status is AccountStatus.ACTIVE
+        and record.used_at is None
+        and (changed is None or record.issued_at >= changed)
     )
 
 
@@ -205,7 +265,7 @@ def _name_parts(person: Person) -> tuple[str, ...]:
 def account_record(account: Account) -> dict[str, Any]:
     """A plain description for JSON output and pages; never any hash or code."""
     person, code = account.person, account.activation_code
-    pending = account.status is AccountStatus.PENDING_ACTIVATION and code is not None
+    pending = code is not None and _answerable(account, code)
     return {
         "pin": person.pin,
         "full_name": person.full_name,

@@ -1,5 +1,5 @@
 """Purging protocol state that can no longer matter: expired codes, pushed requests, assertion jtis,
-revocation entries, and token families past their absolute lifetime.
+revocation entries, token families past their absolute lifetime, and sign-ins left under way.
 
 Rows are kept for ``keep`` after they expire, so that a replay shortly after expiry is still
 recognised as a replay. The audit trail and consents are never purged here.
@@ -17,6 +17,7 @@ from identity.types import utcnow
 from .models import (
     AuthorizationCode,
     Grant,
+    PendingSignIn,
     PushedRequest,
     RefreshToken,
     RevokedAccessToken,
@@ -37,6 +38,7 @@ def purge_expired(session: Session, *, keep: dt.timedelta = DEFAULT_KEEP) -> dic
             or_(AuthorizationCode.expires_at < horizon, AuthorizationCode.grant_id.in_(dead_grants))
         ),
         "pushed_requests": delete(PushedRequest).where(PushedRequest.expires_at < horizon),
+        "pending_sign_ins": delete(PendingSignIn).where(PendingSignIn.expires_at < horizon),
         "used_client_assertions": delete(UsedClientAssertion).where(UsedClientAssertion.expires_at < now),
         "revoked_access_tokens": delete(RevokedAccessToken).where(RevokedAccessToken.expires_at < now),
         "refresh_tokens": delete(RefreshToken).where(RefreshToken.grant_id.in_(dead_grants)),

@@ -1,4 +1,5 @@
-"""E-ID accounts: opening, activation with a one-time code, the state table, level 2, password change."""
+"""E-ID accounts: opening, activation with a one-time code, the state table, level 2, password change,
+password reset through a registrar."""
 
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ from identity import (
     open_account,
     verify_in_person,
 )
-from identity.accounts import ACTIVATION_REJECTED
+from identity.accounts import ACTIVATION_REJECTED, issue_password_reset
 from identity.activation_codes import ALPHABET, MAX_ATTEMPTS
 from identity.models import Account, ActivationCode, AuditEvent
 from idp.context import session_factory
@@ -332,6 +333,104 @@ def test_changing_the_password_needs_the_current_one(session, hasher) -> None:
     with pytest.raises(CredentialRejected):
         authenticate_password(session, pin, PASSWORD, hasher=hasher)
     assert audit_actions(session)[-1] == "account.password_changed"
+
+
+# Password reset through a registrar
+
+
+def reset(session: Session, pin: str, reason: str = "forgot the password; card checked") -> str:
+    _account, code = issue_password_reset(session, pin, reason=reason, actor="registrar:hanoi-07", ttl_seconds=60)
+    session.commit()
+    return code
+
+
+def test_a_reset_code_sets_a_new_password_and_the_old_one_works_until_then(session, hasher) -> None:
+    account, activation_code = factories.opened_account(session, with_card=True)
+    pin = account.person.pin
+    verify_in_person(session, pin, card_number=pin, actor="registrar:test")
+    activate(session, pin, activation_code, hasher)
+    session.commit()
+    activated_at = fresh(session, account).activated_at
+    code = reset(session, pin)
+    assert authenticate_password(session, pin, PASSWORD, hasher=hasher)  # the old password still works
+    record = account_record(fresh(session, account))
+    assert record["activation_code_expires_at"] and record["activation_attempts_left"] == MAX_ATTEMPTS
+    assert code not in str(record)
+    reset_done = activate(session, pin, code, hasher, password=NEW_PASSWORD)
+    session.commit()
+    assert (reset_done.status.value, reset_done.identity_level) == ("active", 2)  # state and level unchanged
+    assert reset_done.activated_at == activated_at and reset_done.password_changed_at > activated_at
+    with pytest.raises(CredentialRejected):
+        authenticate_password(session, pin, PASSWORD, hasher=hasher)
+    assert authenticate_password(session, pin, NEW_PASSWORD, hasher=hasher)
+    issued = session.scalars(select(AuditEvent).where(AuditEvent.action == "account.password_reset_issued")).one()
+    assert (issued.actor, issued.reason) == ("registrar:hanoi-07", "forgot the password; card checked")
+    assert audit_actions(session)[-1] == "account.password_reset"
+    assert account_record(fresh(session, account))["activation_code_expires_at"] is None
+
+
+def test_a_reset_code_works_once_and_a_newer_one_replaces_it(session, hasher) -> None:
+    account = factories.active_account(session, hasher)
+    pin = account.person.pin
+    replaced = reset(session, pin)
+    code = reset(session, pin)
+    refused_activation(session, pin, replaced, hasher)
+    activate(session, pin, code, hasher, password=NEW_PASSWORD)
+    session.commit()
+    refused_activation(session, pin, code, hasher)
+    assert authenticate_password(session, pin, NEW_PASSWORD, hasher=hasher)
+
+
+def test_wrong_reset_codes_are_counted_like_activation_codes(session, hasher) -> None:
+    account = factories.active_account(session, hasher)
+    pin = account.person.pin
+    refused_activation(session, pin, "2222-3333-4444", hasher)  # no reset under way: nothing to count
+    assert session.scalars(select(ActivationCode)).one().failed_attempts == 0
+    code = reset(session, pin)
+    for attempt in range(MAX_ATTEMPTS):
+        refused_activation(session, pin, f"2222-3333-{attempt + 4}ABC", hasher)
+    with pytest.raises(TooManyAttempts):
+        activate(session, pin, code, hasher, password=NEW_PASSWORD)
+    session.commit()
+    assert authenticate_password(session, pin, PASSWORD, hasher=hasher)  # nothing changed
+
+
+def test_a_reset_needs_a_reason_and_an_active_account(session, hasher) -> None:
+    with pytest.raises(InvalidInput, match="reason is required"):
+        reset(session, factories.active_account(session, hasher).person.pin, reason="  ")
+    pending, _code = factories.opened_account(session, full_name="Lê Văn Tám")
+    with pytest.raises(IllegalTransition, match="pending_activation"):
+        reset(session, pending.person.pin)
+    for transition, name in (("suspend", "Vũ Thị Hạnh"), ("revoke", "Vũ Thị Hằng")):
+        pin = factories.active_account(session, hasher, full_name=name, sex="female").person.pin
+        change_account_status(session, pin, transition, reason="test", actor="sup")
+        session.commit()
+        with pytest.raises(IllegalTransition, match="issued only for an active account"):
+            reset(session, pin)
+    pin = factories.active_account(session, hasher, full_name="Ngô Văn Năm").person.pin
+    change_status(session, pin, "suspend", reason="court order", actor="sup")
+    session.commit()
+    with pytest.raises(IllegalTransition, match="identity that is suspended"):
+        reset(session, pin)
+    session.rollback()
+    assert "account.password_reset_issued" not in audit_actions(session)
+
+
+def test_a_suspension_cancels_a_reset_under_way(session, hasher) -> None:
+    account = factories.active_account(session, hasher)
+    pin = account.person.pin
+    code = reset(session, pin)
+    change_account_status(session, pin, "suspend", reason="suspected misuse", actor="sup")
+    session.commit()
+    refused_activation(session, pin, code, hasher)
+    change_account_status(session, pin, "restore", reason="cleared", actor="sup")
+    session.commit()
+    refused_activation(session, pin, code, hasher)
+    assert account_record(fresh(session, account))["activation_code_expires_at"] is None
+    assert authenticate_password(session, pin, PASSWORD, hasher=hasher)
+    activate(session, pin, reset(session, pin), hasher, password=NEW_PASSWORD)  # a new code works
+    session.commit()
+    assert authenticate_password(session, pin, NEW_PASSWORD, hasher=hasher)
 
 
 def test_the_account_record_never_holds_a_hash(session, hasher) -> None:

@@ -1,20 +1,24 @@
 """The activation page: PIN, one-time code and a new password; CSRF-protected, one answer for a wrong
-PIN or code, a refused password leaves the code usable, the code works once (ASVS 3.5.1, 6.4.1)."""
+PIN or code, a refused password leaves the code usable, the code works once (ASVS 3.5.1, 6.4.1). The
+same page takes a registrar's password reset code: the old password works until then, every session
+ends with it, and the code step still follows (ASVS 6.4.3)."""
 
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from identity.accounts import issue_password_reset
 from identity.activation_codes import MAX_ATTEMPTS
 from idp.context import session_factory
 from tests import factories
 from tests.idp.conftest import Citizen, Portal, csrf_token, query_of
-from tests.idp.flows import sign_in_directly, start
+from tests.idp.flows import change_account, refresh, sign_in_directly, start, tokens
 
 NEW_PASSWORD = "trăng rằm tháng tám sáng tỏ"
 
@@ -138,3 +142,64 @@ def test_missing_fields_are_refused(client: FlaskClient, pending: tuple[str, str
     form = {"csrf_token": csrf_token(html), "pin": pin, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
     assert client.post("/activate", data=form).status_code == 400
     assert activated(activate(client, pin, code))
+
+
+# -- a password reset through a registrar ---------------------------------------------------------------
+
+
+def reset_code(app: Flask, pin: str) -> str:
+    """What ``idp accounts reset-password`` hands the citizen."""
+    with session_factory(app)() as session:
+        _account, code = issue_password_reset(
+            session, pin, reason="forgot the password; card checked", actor="registrar:test", ttl_seconds=3600
+        )
+        session.commit()
+        return code
+
+
+def signed_in(browser: FlaskClient, portal: Portal) -> bool:
+    return "code" in query_of(start(browser, portal, prompt="none").headers["Location"])
+
+
+def test_a_reset_keeps_the_old_password_until_used_then_ends_every_session(
+    app: Flask, client: FlaskClient, portal: Portal, citizen: Citizen
+) -> None:
+    before = tokens(client, portal, citizen)  # a portal holds this citizen's tokens, and the browser a session
+    code = reset_code(app, citizen.pin)
+    meanwhile = app.test_client()
+    assert sign_in_directly(meanwhile, citizen).status_code == 303  # the old password still works
+    assert signed_in(client, portal) and signed_in(meanwhile, portal)
+
+    counter = app.test_client()
+    response = activate(counter, citizen.pin, code)
+    assert activated(response)
+    assert not signed_in(client, portal) and not signed_in(meanwhile, portal)  # both sessions ended
+    assert refresh(client, portal, before["refresh_token"]).get_json()["error"] == "invalid_grant"
+    assert sign_in_directly(app.test_client(), citizen).status_code == 401  # the old password is gone
+    assert can_sign_in(app.test_client(), citizen.pin, NEW_PASSWORD, portal)
+    assert activate(app.test_client(), citizen.pin, code, password="một mật khẩu khác hẳn").status_code == 400
+
+
+def test_a_reset_does_not_skip_the_code_step(app: Flask, portal: Portal, citizen_with_app: Citizen) -> None:
+    """ASVS 6.4.3: the new password is one factor; an account with an app still gives its code."""
+    browser = app.test_client()
+    response = activate(browser, citizen_with_app.pin, reset_code(app, citizen_with_app.pin))
+    assert response.status_code == 303 and urlsplit(response.headers["Location"]).path == "/login/code"
+    assert not signed_in(browser, portal)
+    html = browser.get(response.headers["Location"]).get_data(as_text=True)
+    interaction = re.search(r'name="interaction" type="hidden" value="([^"]*)"', html).group(1)
+    form = {"csrf_token": csrf_token(html), "interaction": interaction, "code": citizen_with_app.code()}
+    assert browser.post("/login/code", data=form).status_code == 303
+    assert signed_in(browser, portal)
+
+
+def test_a_reset_code_gets_the_answer_of_an_unknown_pin_once_the_account_is_suspended(
+    app: Flask, client: FlaskClient, citizen: Citizen
+) -> None:
+    code = reset_code(app, citizen.pin)
+    unknown = activate(client, "001190000000", code)
+    change_account(app, citizen, "suspend")
+    refused = activate(client, citizen.pin, code)
+    assert (refused.status_code, error_of(refused)) == (unknown.status_code, error_of(unknown))
+    change_account(app, citizen, "restore")
+    assert activate(client, citizen.pin, code).status_code == 400  # the suspension cancelled the reset
