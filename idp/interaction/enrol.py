@@ -2,9 +2,9 @@
 
 Reached in a sign-in (after the password, when a code is needed and there is no app yet, or after a
 recovery code), after activation, and from the home page. The password must be typed again unless it
-was given in the last few minutes. The new app counts once its first code is confirmed; the previous
-one (if any) works until then. Confirming shows ten recovery codes, once, and ends the sign-in with the
-code counted (``amr`` otp).
+was given in the last few minutes, and replacing an app takes a code from it (or a recovery code)
+first. The new app counts once its first code is confirmed; the previous one works until then.
+Confirming shows ten recovery codes, once, and ends the sign-in with the code counted (``amr`` otp).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from identity.otp import Enrolment
 from identity.sign_in_log import Step
 
 from .. import context
-from ..db import standing_session
+from ..db import db_session, standing_session
 from ..oidc import interactions
 from .blueprint import bp
 from .forms import EnrolForm
@@ -33,8 +33,13 @@ from .sign_in import Signing, code_required, continue_url, finish, record, signi
 def enrol():  # type: ignore[no-untyped-def]
     interaction = interactions.load(request.values.get("interaction"))
     who = signing()
+    interaction_id = interaction.id if interaction else None
     if who is None:
-        return redirect(url_for("interaction.login", interaction=interaction.id if interaction else None), code=303)
+        return redirect(url_for("interaction.login", interaction=interaction_id), code=303)
+    if "otp" not in who.amr and otp.has_factor(db_session(), who.account.id):
+        # Replacing an app takes the app (or a recovery code) first: the password alone must not
+        # set up a new one and come out of it with a two-factor sign-in.
+        return redirect(url_for("interaction.code", interaction=interaction_id), code=303)
     settings = context.settings()
     kek, issuer = settings.key_encryption_key_bytes(), settings.otp_issuer
     session = standing_session()
@@ -46,7 +51,7 @@ def enrol():  # type: ignore[no-untyped-def]
         return _page(form, who, interaction, enrolment, None)
     enrolment = otp.pending_enrolment(session, who.account, kek=kek, issuer=issuer)
     if enrolment is None:
-        return redirect(url_for("interaction.enrol", interaction=interaction.id if interaction else None), code=303)
+        return redirect(url_for("interaction.enrol", interaction=interaction_id), code=303)
     if not form.validate_on_submit():
         return _page(form, who, interaction, enrolment, _("Type the code your app shows.")), 400
     return _confirm(form, who, interaction, enrolment)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import parse_qsl, urljoin, urlsplit
@@ -47,34 +48,41 @@ MAX_HOPS = 10
 ID_TOKEN_ALG = "RS256"
 
 
+@dataclass
+class Form:
+    """A POST form of a page: its action, hidden fields, input names and submit buttons."""
+
+    action: str
+    fields: dict[str, str] = field(default_factory=dict)
+    inputs: set[str] = field(default_factory=set)
+    buttons: dict[str, str] = field(default_factory=dict)
+
+
 class FormParser(HTMLParser):
-    """The first POST form of a page: its action, hidden fields, input names and submit buttons."""
+    """Every POST form of a page, in order (a page may also carry, say, a "back to the portal" form)."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.action: str | None = None
-        self.fields: dict[str, str] = {}
-        self.inputs: set[str] = set()
-        self.buttons: dict[str, str] = {}
-        self._in_form = False
-        self._done = False
+        self.forms: list[Form] = []
+        self._current: Form | None = None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = {k: v or "" for k, v in attrs}
-        if tag == "form" and not self._done and values.get("method", "get").lower() == "post":
-            self._in_form, self.action = True, values.get("action", "")
-        elif tag == "input" and self._in_form and "name" in values:
+        if tag == "form" and values.get("method", "get").lower() == "post":
+            self._current = Form(values.get("action", ""))
+            self.forms.append(self._current)
+        elif tag == "input" and self._current is not None and "name" in values:
             kind = values.get("type", "text").lower()
             if kind == "hidden":
-                self.fields[values["name"]] = values.get("value", "")
+                self._current.fields[values["name"]] = values.get("value", "")
             elif kind == "submit":
-                self.buttons[values["name"]] = values.get("value", "")
+                self._current.buttons[values["name"]] = values.get("value", "")
             else:
-                self.inputs.add(values["name"])
+                self._current.inputs.add(values["name"])
 
     def handle_endtag(self, tag: str) -> None:
-        if tag == "form" and self._in_form:
-            self._in_form, self._done = False, True
+        if tag == "form":
+            self._current = None
 
 
 class Browser:
@@ -101,19 +109,22 @@ class Browser:
         raise RuntimeError(f"no redirect to the portal after {MAX_HOPS} steps")
 
     def _submit(self, page: requests.Response) -> requests.Response:
-        form = FormParser()
-        form.feed(page.text)
-        if form.action is None or "csrf_token" not in form.fields:
+        parser = FormParser()
+        parser.feed(page.text)
+        signing_in = [f for f in parser.forms if {"pin", "password"} <= f.inputs]
+        consenting = [f for f in parser.forms if "allow" in f.buttons]
+        form = (signing_in or consenting or [None])[0]
+        if form is None:
+            raise RuntimeError(f"a form this browser does not know on {page.url}")
+        if "csrf_token" not in form.fields:
             raise RuntimeError(f"no form with a CSRF token on {page.url}")
         data = dict(form.fields)
-        if {"pin", "password"} <= form.inputs:
+        if signing_in:
             self.pages.append("login")
             data.update(pin=self.pin, password=self.password)
-        elif "allow" in form.buttons:
+        else:
             self.pages.append("consent")
             data["allow"] = form.buttons["allow"]
-        else:
-            raise RuntimeError(f"a form this browser does not know on {page.url}")
         response = self.http.post(urljoin(page.url, form.action), data=data, allow_redirects=False, timeout=TIMEOUT)
         if response.status_code != 303:
             raise RuntimeError(f"the {self.pages[-1]} form answered {response.status_code}: {response.text[:300]}")

@@ -310,3 +310,21 @@ def test_after_activation_the_app_can_wait(app: Flask, client: FlaskClient, port
     later = client.post("/otp/later", data={"csrf_token": csrf_token(page), "interaction": ""})
     assert later.status_code == 303
     assert signed_in(client, portal)
+
+
+def test_the_password_alone_cannot_replace_the_app(app: Flask, portal: Portal, citizen_with_app: Citizen) -> None:
+    """Step skipping through enrolment: a sign-in that has given only the password must not set up a new
+    app (and so get a two-factor session) in place of the citizen's own."""
+    browser = app.test_client()
+    password_step(browser, citizen_with_app)
+    page = browser.get("/otp/enrol")
+    assert page.status_code == 303 and urlsplit(page.headers["Location"]).path == "/login/code"
+    attacker_secret = pyotp.random_base32()
+    forged = browser.post("/otp/enrol", data={"csrf_token": "", "code": pyotp.TOTP(attacker_secret).now()})
+    assert forged.status_code in (303, 400)
+    assert not signed_in(browser, portal)
+    with session_factory(app)() as session:
+        account = find_account(session, citizen_with_app.pin)
+        otp.verify_code(
+            session, account.id, citizen_with_app.code(), kek=context.settings(app).key_encryption_key_bytes()
+        )  # the citizen's own app still works
