@@ -18,6 +18,7 @@ from identity.accounts import issue_password_reset
 from identity.factor_admin import factor_record, reset_second_factor, unlock_account
 
 from ..context import session_factory, settings
+from ..sso.sessions import end_sessions_of_account
 from ..sso.status_changes import change_account_state
 from .options import actor_option, emit, json_option, reason_option
 
@@ -193,7 +194,8 @@ def verify(pin: str, card_number: str, as_json: bool, actor: str) -> None:
 @command.command(
     "reset-otp",
     help="Remove the one-time-code app, any enrolment under way and the recovery codes (after checking the "
-    "person); the next sign-in asks for a new app when one is required.",
+    "person), and end the account's sessions (a lost phone's among them); the next sign-in asks for a new app "
+    "when one is required.",
 )
 @click.argument("pin")
 @reason_option
@@ -203,6 +205,7 @@ def verify(pin: str, card_number: str, as_json: bool, actor: str) -> None:
 def reset_otp(pin: str, reason: str, as_json: bool, actor: str) -> None:
     with unit_of_work(session_factory()) as session:
         account, had = reset_second_factor(session, pin, reason=reason, actor=actor)
+        end_sessions_of_account(session, account.id, reason="second factor reset")
         record = account_record(account)
     emit(
         {**record, "removed": had},

@@ -32,7 +32,7 @@ from tests import factories
 from tests.conftest import make_settings
 from tests.factories import CARD_ISSUED_ON, PASSWORD, PASSWORD_POLICY
 from tests.idp.cli.commands import assert_one_sentence_error, run, succeeded
-from tests.idp.conftest import Citizen, Clock, Portal, query_of
+from tests.idp.conftest import Citizen, Clock, Portal, csrf_token, query_of
 from tests.idp.flows import login_form, sign_in_directly, start
 
 
@@ -268,3 +268,15 @@ def test_reset_password_is_refused_for_an_account_that_is_not_active(runner, ses
         assert_one_sentence_error(refused, f"is {state}; a password reset is issued only for an active account")
         assert json.loads(refused.stdout)["error"] == "illegal_transition"
     assert "password reset code" not in run(runner, "accounts", "show", pin).stdout
+
+
+def test_reset_otp_ends_the_accounts_sessions(app: Flask, runner, portal: Portal, citizen_with_app: Citizen) -> None:
+    """The phone is lost: a browser on it that is still signed in must not stay so."""
+    on_the_lost_phone = app.test_client()
+    assert urlsplit(password_step(on_the_lost_phone, citizen_with_app).headers["Location"]).path == "/login/code"
+    page = on_the_lost_phone.get("/login/code").get_data(as_text=True)
+    on_the_lost_phone.post("/login/code", data={"csrf_token": csrf_token(page), "code": citizen_with_app.code()})
+    assert signed_in(on_the_lost_phone, portal)
+    result = run(runner, "accounts", "reset-otp", citizen_with_app.pin, "--reason", "lost phone; card checked")
+    assert result.exit_code == 0, result.stderr
+    assert not signed_in(on_the_lost_phone, portal)
