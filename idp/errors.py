@@ -6,6 +6,7 @@
   (RFC 6749 §4.1.2.1, with ``iss``), and is otherwise shown on a page.
 * Every other page answers a localized HTML page, with words from the catalogues only; the technical
   error code is shown for the portal's developers.
+* A form sent from another site is 403 (``idp.security``).
 * A database that cannot be reached is 503 with ``Retry-After`` and one log line, no traceback.
 * Anything unexpected is 500, opaque: the log has the traceback under a request id, the answer only
   the id.
@@ -28,6 +29,7 @@ from identity.db import database_error_line, is_database_unavailable
 
 from .oidc.responses import AuthorizationRefused, error_to_client
 from .oidc.setup import API_BLUEPRINTS
+from .security import CrossSiteForm
 
 log = logging.getLogger("idp.errors")
 #: Seconds a client is asked to wait while the database is unreachable.
@@ -100,7 +102,7 @@ def setup_errors(app: Flask) -> None:
                 (name, value) for name, value in error.get_headers() if name.lower() != "content-type"
             )
             return _no_store(response)
-        message = _FORM_EXPIRED if isinstance(error, CSRFError) else _BY_STATUS.get(status, _GENERIC)
+        message = _FORM_EXPIRED if isinstance(error, CSRFError | CrossSiteForm) else _BY_STATUS.get(status, _GENERIC)
         allow = [(name, value) for name, value in error.get_headers() if name.lower() == "allow"]
         return _page(str(message), code=None), status, allow
 
