@@ -3,8 +3,8 @@
 What only a browser shows: the CSP lets the pages work without any inline script, the CSRF check
 survives ``Referrer-Policy: no-referrer`` (Chromium then sends ``Origin: null``), the redirect after
 the consent POST reaches the portal (a ``form-action`` directive would block it), labels and
-autocomplete attributes are what assistive tools and password managers see, and the page is
-Vietnamese by default.
+autocomplete attributes are what assistive tools and password managers see, and a citizen's
+Vietnamese browser gets Vietnamese pages.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ pytestmark = [
 def browser_page() -> Iterator[object]:
     with playwright_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        page = browser.new_page()
+        page = browser.new_page(locale="vi-VN")  # a citizen's browser: Accept-Language chooses the page language
         try:
             yield page
         finally:
