@@ -1,6 +1,7 @@
 """The application factory: one setup step per concern, in a fixed order.
 
-config → proxies → database → browser protections → languages → services → protocol → pages → errors.
+config → proxies → database → browser protections → per-address limit → languages → services → protocol →
+pages → errors.
 Nothing is connected or loaded at import time; every other module reaches the services through
 ``idp.context`` and never imports this one.
 """
@@ -24,7 +25,7 @@ from .config import Settings, key_policy, load_settings
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or load_settings()
     app = Flask("idp", instance_path=settings.instance_path or None, instance_relative_config=True)
-    from . import db, errors, i18n, models, security  # noqa: F401  (models: complete metadata first)
+    from . import db, errors, i18n, models, rate_limit, security  # noqa: F401  (models: complete metadata first)
     from .interaction.setup import setup_interaction
     from .oidc.setup import setup_oidc
 
@@ -32,6 +33,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     setup_proxies(app, settings)
     db.setup_db(app)
     security.setup_security(app, settings)
+    rate_limit.setup_rate_limit(app, settings)  # after the token and origin checks: only real form posts count
     i18n.setup_i18n(app)
     setup_services(app, settings)
     setup_oidc(app, settings)

@@ -64,13 +64,17 @@ def _set_cookie(response: Response, name: str, value: str) -> None:
 
 
 def select_locale() -> str:
-    """``?lang=`` (the switch on every page), remembered in the flow cookie; Vietnamese by default."""
+    """``?lang=`` (the switch on every page), remembered in the flow cookie, like a portal's ``ui_locales``;
+    until the citizen chose, the language their browser prefers of ours (``Accept-Language``), else
+    Vietnamese."""
     choice = request.args.get("lang")
     if choice in SUPPORTED_LOCALES:
         session["lang"] = choice
         return choice
     remembered = session.get("lang")
-    return remembered if remembered in SUPPORTED_LOCALES else DEFAULT_LOCALE
+    if remembered in SUPPORTED_LOCALES:
+        return str(remembered)
+    return request.accept_languages.best_match(SUPPORTED_LOCALES, default=DEFAULT_LOCALE) or DEFAULT_LOCALE
 
 
 def set_ui_locale(preferences: Iterable[str]) -> None:

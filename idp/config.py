@@ -15,6 +15,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, get_type_hints
+from urllib.parse import urlsplit
+
+from limits import parse_many
 
 from keys import KeyPolicy
 
@@ -93,8 +96,9 @@ class Settings:
     lock_after_failures: int = 100
     #: Sign-in attempts kept for the citizen's account page and the auditors, in days.
     sign_in_history_days: int = 365
-    #: Per client address, on every form that checks a secret (sign-in, code, activation, password change):
-    #: Flask-Limiter's notation. Counted in this process, or in Redis when ``IDP_REDIS_URL`` is set.
+    #: POSTs per client address to the forms that check a secret (sign-in, code, activation, password change),
+    #: one budget for all of them: Flask-Limiter's notation, limits separated by ``;``. Counted in this
+    #: process, or in Redis when ``IDP_REDIS_URL`` is set (``idp.rate_limit``).
     form_rate_limit: str = "30 per minute;300 per hour"
     #: ``redis://host:port/db`` shares rate-limit counters between processes; empty keeps them in memory.
     redis_url: str = ""
@@ -172,6 +176,7 @@ def validate(settings: Settings) -> None:
         raise ConfigError(
             "IDP_FREE_FAILURES must be at least 1 and below IDP_LOCK_AFTER_FAILURES, which may be at most 100."
         )
+    _validate_rate_limit(settings)
     if not 1 <= settings.authorization_code_ttl <= 600:
         raise ConfigError("IDP_AUTHORIZATION_CODE_TTL must be between 1 and 600 seconds.")
     try:
@@ -182,6 +187,25 @@ def validate(settings: Settings) -> None:
         raise ConfigError("The argon2 parameters are below argon2's own minimums.")
     if settings.is_production:
         _validate_production(settings)
+
+
+#: Redis URL schemes the rate-limit storage (the ``limits`` package) connects to.
+_REDIS_SCHEMES = ("redis", "rediss", "redis+unix", "redis+sentinel", "redis+cluster")
+
+
+def _validate_rate_limit(settings: Settings) -> None:
+    """A typo in the limit would otherwise surface at the first sign-in, as an error on every one."""
+    try:
+        limits = parse_many(settings.form_rate_limit)
+    except ValueError:
+        limits = []
+    if not limits or any(limit.amount < 1 for limit in limits):
+        raise ConfigError(
+            f"IDP_FORM_RATE_LIMIT must be one or more limits separated by ';', each like '30 per minute' or "
+            f"'300/hour' with at least 1 request, not {settings.form_rate_limit!r}."
+        )
+    if settings.redis_url and urlsplit(settings.redis_url).scheme not in _REDIS_SCHEMES:
+        raise ConfigError("IDP_REDIS_URL must be empty or a redis:// (or rediss://) URL such as redis://127.0.0.1:6379/0.")
 
 
 #: SECURITY.md decisions 2 and 7, NIST 800-63B AAL2: codes live a minute at most; a sign-in lasts at most

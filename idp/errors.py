@@ -6,7 +6,10 @@
   (RFC 6749 §4.1.2.1, with ``iss``), and is otherwise shown on a page.
 * Every other page answers a localized HTML page, with words from the catalogues only; the technical
   error code is shown for the portal's developers.
-* A database that cannot be reached is 503 with ``Retry-After`` and one log line, no traceback.
+* A page refused by the per-address limit is 429 with ``Retry-After`` (``idp.rate_limit``); a form sent
+  from another site is 403 (``idp.security``).
+* A database, or a rate-limit store, that cannot be reached is 503 with ``Retry-After`` and one log
+  line, no traceback.
 * Anything unexpected is 500, opaque: the log has the traceback under a request id, the answer only
   the id.
 """
@@ -28,6 +31,8 @@ from identity.db import database_error_line, is_database_unavailable
 
 from .oidc.responses import AuthorizationRefused, error_to_client
 from .oidc.setup import API_BLUEPRINTS
+from .rate_limit import storage_unavailable
+from .security import CrossSiteForm
 
 log = logging.getLogger("idp.errors")
 #: Seconds a client is asked to wait while the database is unreachable.
@@ -41,6 +46,7 @@ _BY_STATUS = {
     404: _l("This page does not exist. Check the address, or start from the home page."),
     405: _l("This page cannot be used this way. Go back and try again."),
     413: _l("What was sent is too large."),
+    429: _l("Too many attempts have come from your network. Wait a few minutes, then try again."),
     500: _l("Something went wrong on our side. Please try again later."),
     503: _l("The service is temporarily unavailable. Please try again in a few minutes."),
 }
@@ -58,6 +64,10 @@ _BY_OAUTH_ERROR = {
     "portal_unavailable": _l("This portal is no longer available."),
     "server_error": _BY_STATUS[500],
 }
+
+
+#: The headers of an HTTP error that a page keeps (werkzeug's others describe its own plain-text body).
+_PAGE_HEADERS = frozenset({"allow", "retry-after"})
 
 
 def setup_errors(app: Flask) -> None:
@@ -100,9 +110,9 @@ def setup_errors(app: Flask) -> None:
                 (name, value) for name, value in error.get_headers() if name.lower() != "content-type"
             )
             return _no_store(response)
-        message = _FORM_EXPIRED if isinstance(error, CSRFError) else _BY_STATUS.get(status, _GENERIC)
-        allow = [(name, value) for name, value in error.get_headers() if name.lower() == "allow"]
-        return _page(str(message), code=None), status, allow
+        message = _FORM_EXPIRED if isinstance(error, CSRFError | CrossSiteForm) else _BY_STATUS.get(status, _GENERIC)
+        kept = [(name, value) for name, value in error.get_headers() if name.lower() in _PAGE_HEADERS]
+        return _page(str(message), code=None), status, kept
 
     @app.errorhandler(Exception)
     def _unexpected_error(error: Exception) -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
@@ -111,7 +121,9 @@ def setup_errors(app: Flask) -> None:
 
 def _unexpected(error: BaseException, *, api: bool) -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
     if is_database_unavailable(error):
-        return _unavailable(error, api=api)
+        return _unavailable("database", database_error_line(error), api=api)
+    if storage_unavailable(error):
+        return _unavailable("rate-limit storage", f"{type(error).__name__}: {error}", api=api)
     request_id = uuid.uuid4().hex
     log.exception("unhandled error %s on %s %s", request_id, request.method, request.path, exc_info=error)
     if api:
@@ -121,9 +133,9 @@ def _unexpected(error: BaseException, *, api: bool) -> Response | tuple[str, int
     return _page(str(_BY_STATUS[500]), code=None, request_id=request_id), 500
 
 
-def _unavailable(error: BaseException, *, api: bool) -> Response | tuple[str, int, dict[str, str]]:
+def _unavailable(what: str, line: str, *, api: bool) -> Response | tuple[str, int, dict[str, str]]:
     """One line per failing request (no traceback: an outage would flood the log), and a polite 503."""
-    log.error("database unavailable on %s %s: %s", request.method, request.path, database_error_line(error))
+    log.error("%s unavailable on %s %s: %s", what, request.method, request.path, line)
     headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
     if api:
         response = jsonify(error="temporarily_unavailable", error_description="The service is temporarily unavailable.")

@@ -6,16 +6,29 @@
 * ``Referrer-Policy: no-referrer`` so codes and state never leak through Referer (RFC 9700 §4.2.4).
   With it, Chromium sends ``Origin: null`` on same-origin POSTs, so CSRF protection rests on the
   form token (Flask-WTF), not on Origin checks (SECURITY.md R20).
+* Fetch Metadata and ``Origin`` as evidence besides the token: a form post the token check passed is
+  refused (403) when the browser says it came from another site (``Sec-Fetch-Site: cross-site`` or
+  ``same-site``) or names another origin (``Origin`` present, not ``null``, not the issuer's). Without
+  either header (older browsers, scripts) the token alone decides. The rule follows the token check, so
+  it covers every page form and none of the endpoints exempt from it: the API, and the authorization
+  endpoint, whose cross-site form posts are legitimate (OIDC Core 3.1.2.1).
 * HSTS for a year with subdomains in production (ASVS 3.4.1).
 """
 
 from __future__ import annotations
 
-from flask import Flask, Request, Response
+import logging
+from urllib.parse import urlsplit
+
+from flask import Flask, Request, Response, g, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
+from werkzeug.datastructures import Headers
+from werkzeug.exceptions import Forbidden
 
 from .config import Settings
 from .extensions import csrf
+
+security_log = logging.getLogger("idp.security")
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; style-src 'self'; img-src 'self' data:; "
@@ -32,6 +45,41 @@ _DEFAULT_HEADERS = (
     ("Cross-Origin-Opener-Policy", "same-origin"),
 )
 _HSTS = ("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+#: What ``Sec-Fetch-Site`` says of a request from another origin (``same-site`` is another origin of the
+#: same registrable domain); ``same-origin`` and ``none`` (typed or bookmarked by the citizen) pass.
+_FOREIGN_SITES = frozenset({"cross-site", "same-site"})
+
+
+class CrossSiteForm(Forbidden):
+    """A page's form was posted from another site (``idp.errors`` answers the citizen's page)."""
+
+
+def origin_of(url: str) -> str | None:
+    """``scheme://host[:port]`` as browsers serialise an origin (default port left out); None if unparsable."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    scheme, host = parts.scheme.lower(), parts.hostname
+    if not scheme or not host:
+        return None
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{scheme}://{host}" if port in (None, _DEFAULT_PORTS.get(scheme)) else f"{scheme}://{host}:{port}"
+
+
+def from_another_origin(headers: Headers, own_origin: str | None) -> bool:
+    """What the browser says of where a request comes from, when it says anything (SECURITY.md R20)."""
+    if headers.get("Sec-Fetch-Site", "").strip().lower() in _FOREIGN_SITES:
+        return True
+    origin = headers.get("Origin")
+    if origin is None or origin.strip() == "null":
+        return False
+    return own_origin is None or origin_of(origin) != own_origin
 
 
 class FlowCookieSessions(SecureCookieSessionInterface):
@@ -65,6 +113,20 @@ def setup_security(app: Flask, settings: Settings) -> None:
         WTF_CSRF_SSL_STRICT=False,  # Referer is suppressed by our own policy; the token is the proof
     )
     csrf.init_app(app)
+    own_origin = origin_of(settings.issuer)
+
+    @app.before_request
+    def _same_origin_forms() -> None:
+        """After the token check (registered after it): every request it passed is a page's form post."""
+        if g.get("csrf_valid") and from_another_origin(request.headers, own_origin):
+            security_log.warning(
+                "form post from another origin refused on %s: Sec-Fetch-Site %r, Origin %r, from %s",
+                request.path,
+                request.headers.get("Sec-Fetch-Site"),
+                request.headers.get("Origin"),
+                request.remote_addr,
+            )
+            raise CrossSiteForm()
 
     defaults = _DEFAULT_HEADERS + ((_HSTS,) if settings.is_production else ())
 

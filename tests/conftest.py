@@ -23,9 +23,12 @@ from idp import context, create_app
 from idp.config import Settings, load_settings
 from idp.context import session_factory
 from idp.migrate import upgrade_database
+from idp.rate_limit import form_limiter
 
 #: Fast argon2 parameters for tests; production values are enforced by config validation.
 TEST_ARGON2 = {"argon2_time_cost": 1, "argon2_memory_cost": 1024, "argon2_parallelism": 1}
+#: Tests sign in hundreds of times from 127.0.0.1; the per-address limit's own tests set a low one.
+TEST_FORM_RATE_LIMIT = "100000 per hour"
 
 
 @pytest.fixture(scope="session")
@@ -50,7 +53,13 @@ def _reset_postgres_schema(url: str) -> None:
 
 
 def make_settings(database_url: str, instance_path: Path, **overrides: object) -> Settings:
-    values = {"env": "test", "database_url": database_url, "instance_path": str(instance_path), **TEST_ARGON2}
+    values = {
+        "env": "test",
+        "database_url": database_url,
+        "instance_path": str(instance_path),
+        "form_rate_limit": TEST_FORM_RATE_LIMIT,
+        **TEST_ARGON2,
+    }
     values.update(overrides)
     return load_settings(environ={}, **values)
 
@@ -83,6 +92,14 @@ def _empty_database(request: pytest.FixtureRequest) -> Iterator[None]:
             for table in tables:
                 connection.execute(text(f"DELETE FROM {table}"))
         connection.execute(text(f"UPDATE audit_head SET seq = 0, hash = '{GENESIS_HASH}'"))
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits(request: pytest.FixtureRequest) -> Iterator[None]:
+    """No test inherits another's per-address counts in the shared app."""
+    yield
+    if "app" in request.fixturenames:
+        form_limiter(request.getfixturevalue("app")).reset()
 
 
 @pytest.fixture

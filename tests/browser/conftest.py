@@ -24,4 +24,4 @@ def browser() -> Iterator[playwright_api.Browser]:
 
 @pytest.fixture
 def browser_page(browser: playwright_api.Browser) -> playwright_api.Page:
-    return browser.new_page()
+    return browser.new_page(locale="vi-VN")  # a citizen's browser: Accept-Language chooses the page language
