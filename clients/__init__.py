@@ -12,6 +12,7 @@ from .metadata import ClientMetadata, ClientSpec, validate_spec
 from .models import AUTHENTICATED_ENDPOINTS, Client
 from .redirect_uris import LOOPBACK_HOSTS, validate_uri
 from .registry import (
+    client_names,
     client_record,
     find_active_client,
     get_active_client,
@@ -43,6 +44,7 @@ __all__ = [
     "IdTokenAlg",
     "InvalidMetadata",
     "UnknownClient",
+    "client_names",
     "client_record",
     "find_active_client",
     "get_active_client",

@@ -8,6 +8,7 @@ anything is written.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import select
@@ -94,6 +95,15 @@ def find_active_client(session: Session, client_id: str) -> Client | None:
 def list_clients(session: Session) -> list[Client]:
     """Every client, suspended ones included, by name."""
     return list(session.scalars(select(Client).order_by(Client.name, Client.client_id)))
+
+
+def client_names(session: Session, client_ids: Iterable[str]) -> dict[str, str]:
+    """The names of the clients among *client_ids*, suspended ones included (for history shown to citizens)."""
+    wanted = sorted(set(client_ids))
+    if not wanted:
+        return {}
+    rows = session.execute(select(Client.client_id, Client.name).where(Client.client_id.in_(wanted)))
+    return {row.client_id: row.name for row in rows}
 
 
 def suspend_client(session: Session, client_id: str, *, reason: str, actor: str) -> Client:

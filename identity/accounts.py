@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from . import audit
 from .account_states import REGISTRAR_TRANSITIONS, apply_transition
 from .activation_codes import MAX_ATTEMPTS, code_digest, new_code
-from .authn import authenticate_password, can_sign_in, find_account
+from .authn import DEFAULT_THROTTLE, authenticate_password, can_sign_in, find_account
 from .errors import (
     ActivationRejected,
     IllegalTransition,
@@ -35,6 +35,7 @@ from .models import Account, AccountStatus, ActivationCode, Person
 from .password_policy import PasswordPolicy, birth_date_words
 from .passwords import PasswordHasher, normalise_password
 from .register import get_person, require_reason, subject_of
+from .throttle import ThrottlePolicy
 from .types import utcnow
 from .vocabulary import PersonStatus
 
@@ -229,9 +230,11 @@ def change_password(
     *,
     hasher: PasswordHasher,
     policy: PasswordPolicy,
+    throttle: ThrottlePolicy = DEFAULT_THROTTLE,
 ) -> Account:
-    """Replace the password; the current one is required (ASVS 6.2.3) and is checked as at sign-in."""
-    account = authenticate_password(session, pin, current_password, hasher=hasher)
+    """Replace the password; the current one is required (ASVS 6.2.3) and is checked as at sign-in: a wrong
+    one raises CredentialRejected and counts against the account (commit after it, so the count stands)."""
+    account = authenticate_password(session, pin, current_password, hasher=hasher, throttle=throttle)
     person = account.person
     policy.check(new_password, context_words=_context_words(person), name_parts=_name_parts(person))
     if normalise_password(new_password) == normalise_password(current_password):

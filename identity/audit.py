@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -127,6 +127,12 @@ def _lock_head(session: Session) -> AuditHead:
     if head is None:
         raise AuditChainBroken("The audit head row is missing; the trail cannot be extended until it is restored.")
     return head
+
+
+def events_about(session: Session, subjects: Iterable[str], *, limit: int = 30) -> Sequence[AuditEvent]:
+    """The newest events whose subject is one of *subjects* (a person and their account, say), newest first."""
+    query = select(AuditEvent).where(AuditEvent.subject.in_(list(subjects))).order_by(AuditEvent.seq.desc())
+    return session.scalars(query.limit(limit)).all()
 
 
 def iter_events(session: Session, *, batch: int = 5000) -> Iterator[AuditEvent]:

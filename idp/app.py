@@ -1,7 +1,7 @@
 """The application factory: one setup step per concern, in a fixed order.
 
 config → proxies → database → browser protections → per-address limit → languages → services → protocol →
-pages → errors.
+pages (sign-in, then the citizen's account) → errors.
 Nothing is connected or loaded at import time; every other module reaches the services through
 ``idp.context`` and never imports this one.
 """
@@ -26,6 +26,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or load_settings()
     app = Flask("idp", instance_path=settings.instance_path or None, instance_relative_config=True)
     from . import db, errors, i18n, models, rate_limit, security  # noqa: F401  (models: complete metadata first)
+    from .account.setup import setup_account
     from .interaction.setup import setup_interaction
     from .oidc.setup import setup_oidc
 
@@ -38,6 +39,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     setup_services(app, settings)
     setup_oidc(app, settings)
     setup_interaction(app)
+    setup_account(app)
     errors.setup_errors(app)
     return app
 

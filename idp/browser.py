@@ -40,6 +40,12 @@ def set_session_cookie(response: Response, value: str) -> None:
     _set_cookie(response, cookie_name(context.settings()), value)
 
 
+def clear_session_cookie(response: Response) -> None:
+    """The browser forgets its session (signed out); the row has ended already, so the value is dead anyway."""
+    settings = context.settings()
+    response.delete_cookie(cookie_name(settings), path="/", secure=settings.is_production, samesite="Lax")
+
+
 def pending_sign_in() -> PendingSignIn | None:
     """The sign-in this browser has under way (password accepted, code still to come), if any."""
     return pending.find(db_session(), request.cookies.get(_pending_cookie_name()))

@@ -22,5 +22,7 @@ SECRET_FORMS = frozenset(
         "interaction.recovery",
         "interaction.enrol",
         "interaction.activate",
+        "account.change",
+        "account.recovery_codes",
     }
 )

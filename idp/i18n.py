@@ -19,6 +19,9 @@ from flask_babel import get_locale
 from .browser import DEFAULT_LOCALE, SUPPORTED_LOCALES, select_locale
 from .extensions import babel
 
+#: The whole country keeps one time (UTC+7, no daylight saving).
+TIMEZONE = "Asia/Ho_Chi_Minh"
+
 
 def compile_catalogues(target: Path) -> Path:
     """Write ``.mo`` files for every shipped ``.po`` catalogue; returns the translations directory."""
@@ -42,6 +45,7 @@ def setup_i18n(app: Flask) -> None:
     directory = compile_catalogues(Path(app.instance_path) / "translations")
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(directory)
     app.config["BABEL_DEFAULT_LOCALE"] = DEFAULT_LOCALE
+    app.config["BABEL_DEFAULT_TIMEZONE"] = TIMEZONE  # times on pages are Vietnam's; stored ones are UTC
     babel.init_app(app, locale_selector=select_locale)
 
     @app.context_processor

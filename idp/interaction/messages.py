@@ -31,6 +31,7 @@ _WEAK_PASSWORD = {
         "The password is a run of consecutive characters or keys (like 12345678 or abcdefgh); choose another."
     ),
     "common": _l("The password is one of the most common passwords, which attackers try first; choose another."),
+    "unchanged": _l("The new password is the same as the current one; choose another."),
     "context": _l(
         "The password contains something easy to guess from who you are or from this service; choose another."
     ),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import activation, code, consent, enrol, home, level, login  # noqa: F401  (routes register at import)
+from . import activation, code, consent, enrol, forgotten, level, login  # noqa: F401  (routes register at import)
 from .blueprint import bp
 
 

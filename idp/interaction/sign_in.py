@@ -129,9 +129,9 @@ def finish(
 
 
 def continue_url(interaction: interactions.Interaction | None) -> str:
-    """Where a finished step leads: back into the portal's request, or the home page."""
+    """Where a finished step leads: back into the portal's request, or the citizen's home (account) page."""
     if interaction is None:
-        return url_for("interaction.home")
+        return url_for("account.home")
     return url_for("authorize.resume", interaction=interaction.id)
 
 

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 from identity import audit
 from identity.types import utcnow
 
-from .grants import revoke_grant
-from .models import Consent, Grant
+from .grants import revoke_grants_of_client
+from .models import Consent
 
 
 def _current(session: Session, account_id: int, client_id: str) -> Consent | None:
@@ -70,11 +70,7 @@ def withdraw_consent(session: Session, account_id: int, client_id: str) -> bool:
     if consent is None or consent.withdrawn_at is not None:
         return False
     consent.withdrawn_at = utcnow()
-    live = select(Grant).where(
-        Grant.account_id == account_id, Grant.client_id == client_id, Grant.revoked_at.is_(None)
-    )
-    for grant in session.scalars(live):
-        revoke_grant(session, grant, reason="consent withdrawn", actor=f"account:{account_id}")
+    revoke_grants_of_client(session, account_id, client_id, reason="consent withdrawn", actor=f"account:{account_id}")
     session.flush()
     audit.record(
         session,

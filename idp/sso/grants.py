@@ -72,6 +72,27 @@ def revoke_grant(session: Session, grant: Grant, *, reason: str, actor: str) -> 
     )
 
 
+def live_grants_of_account(session: Session, account_id: int) -> list[Grant]:
+    """The account's grants still in force (not revoked, within their absolute lifetime), oldest first."""
+    query = (
+        select(Grant)
+        .where(Grant.account_id == account_id, Grant.revoked_at.is_(None), Grant.expires_at > utcnow())
+        .order_by(Grant.created_at, Grant.id)
+    )
+    return list(session.scalars(query))
+
+
+def revoke_grants_of_client(session: Session, account_id: int, client_id: str, *, reason: str, actor: str) -> int:
+    """Revoke every grant one portal holds for one citizen, each audited; returns how many."""
+    query = select(Grant).where(
+        Grant.account_id == account_id, Grant.client_id == client_id, Grant.revoked_at.is_(None)
+    )
+    grants = list(session.scalars(query))
+    for grant in grants:
+        revoke_grant(session, grant, reason=reason, actor=actor)
+    return len(grants)
+
+
 def move_grants(session: Session, from_session_id: int, to_session_id: int) -> None:
     """A citizen who signs in again keeps the portals' live grants: re-authentication is not logout."""
     session.execute(

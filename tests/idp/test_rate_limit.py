@@ -73,7 +73,18 @@ def test_every_declared_form_is_a_page_that_takes_posts(app: Flask) -> None:
         assert "POST" in (rule.methods or ()), endpoint
 
 
-@pytest.mark.parametrize("path", ["/login", "/login/code", "/login/recovery", "/otp/enrol", "/activate"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/login",
+        "/login/code",
+        "/login/recovery",
+        "/otp/enrol",
+        "/activate",
+        "/account/password",
+        "/account/recovery-codes",
+    ],
+)
 def test_the_forms_that_check_a_secret_share_one_budget_per_address(make_app: Callable[..., Flask], path: str) -> None:
     client = browser(make_app(form_rate_limit="3 per minute"))
     for step in (path, "/login", path):

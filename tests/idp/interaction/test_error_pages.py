@@ -70,11 +70,12 @@ def test_head_of_the_sign_in_page_is_not_an_error(client: FlaskClient) -> None:
     assert client.head("/login").status_code == 200
 
 
-def test_the_home_page_says_what_the_service_is_and_links_to_sign_in(client: FlaskClient) -> None:
+def test_the_home_page_signed_out_says_what_the_service_is_and_how_to_sign_in(client: FlaskClient) -> None:
     response = client.get("/")
-    html = assert_citizen_page(response, status=200)
-    assert "Định danh điện tử quốc gia" in html
-    assert 'href="/login"' in html
+    assert response.status_code == 303 and response.headers["Location"] == "/login"
+    html = assert_citizen_page(client.get("/login"), status=200)
+    assert "Một danh tính cho mọi công dân" in html
+    assert 'action="/login"' in html
     assert 'href="/activate"' in html
 
 
@@ -107,7 +108,7 @@ def test_a_failure_on_a_page_is_opaque_and_names_a_reference(
     def broken() -> None:
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr("idp.interaction.home.current_sso_session", broken)
+    monkeypatch.setattr("idp.account.access.current_sso_session", broken)
     with caplog.at_level(logging.ERROR, logger="idp.errors"):
         html = assert_citizen_page(client.get("/"), status=500)
     reference = re.search(r"<code>([0-9a-f]{32})</code>", html).group(1)

@@ -176,14 +176,15 @@ def test_refresh_tokens_end_with_their_session(
     assert refresh(client, portal, body["refresh_token"]).get_json()["error"] == "invalid_grant"
 
 
-def test_the_home_page_offers_sign_in_until_the_citizen_is_signed_in(client: FlaskClient, citizen: Citizen) -> None:
-    signed_out = client.get("/?lang=en").get_data(as_text=True)
-    assert 'href="/login"' in signed_out
-    assert "You are signed in" not in signed_out
+def test_the_home_page_is_the_sign_in_page_until_the_citizen_is_signed_in(
+    client: FlaskClient, citizen: Citizen
+) -> None:
+    signed_out = client.get("/?lang=en")
+    assert signed_out.status_code == 303 and signed_out.headers["Location"] == "/login?lang=en"
     sign_in_directly(client, citizen)
     signed_in_page = client.get("/?lang=en").get_data(as_text=True)
-    assert "You are signed in" in signed_in_page
-    assert 'href="/login"' not in signed_in_page
+    assert "Your account" in signed_in_page
+    assert 'action="/login"' not in signed_in_page
 
 
 def test_a_suspension_ends_sessions_and_tokens_even_unused_so_a_restore_revives_nothing(

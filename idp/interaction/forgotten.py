@@ -1,16 +1,10 @@
-"""The provider's home page: what the service is, and the way in (or the news that you are signed in)."""
+"""A forgotten password: what to do, since it is replaced only through a registrar."""
 
 from __future__ import annotations
 
 from flask import render_template, request
 
-from ..browser import current_sso_session
 from .blueprint import bp
-
-
-@bp.route("/")
-def home():  # type: ignore[no-untyped-def]
-    return render_template("home.html", signed_in=current_sso_session() is not None)
 
 
 @bp.route("/forgotten")
