@@ -86,6 +86,12 @@ class KeyRing:
         with self._refreshing:
             self._snapshot = self._load(self._snapshot)
 
+    def forget(self) -> None:
+        """Drop the keys held in memory; the next use reads them again (after the database was emptied or
+        restored from elsewhere, say, when keys this ring holds may no longer exist)."""
+        with self._refreshing:
+            self._snapshot = None
+
     def jwks_document(self) -> tuple[bytes, str]:
         """The JWKS (RFC 7517 §5) as JSON bytes and its strong ETag, both computed once per refresh."""
         snapshot = self._view()

@@ -79,11 +79,12 @@ def app(settings: Settings) -> Iterator[Flask]:
 
 @pytest.fixture(autouse=True)
 def _empty_database(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Every test starts from an empty, migrated database."""
+    """Every test starts from an empty, migrated database, and with no signing key of another test in memory."""
     yield
     if "app" not in request.fixturenames:
         return
-    engine = context.engine(request.getfixturevalue("app"))
+    application = request.getfixturevalue("app")
+    engine = context.engine(application)
     tables = [t.name for t in reversed(Base.metadata.sorted_tables) if t.name != "audit_head"]
     with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
@@ -92,6 +93,7 @@ def _empty_database(request: pytest.FixtureRequest) -> Iterator[None]:
             for table in tables:
                 connection.execute(text(f"DELETE FROM {table}"))
         connection.execute(text(f"UPDATE audit_head SET seq = 0, hash = '{GENESIS_HASH}'"))
+    context.keyring(application).forget()
 
 
 @pytest.fixture(autouse=True)

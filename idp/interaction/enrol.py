@@ -68,6 +68,7 @@ def _confirm(form: EnrolForm, who: Signing, interaction, enrolment: Enrolment): 
             record(Step.PASSWORD, refusal.account_id, refusal.reason, interaction)
             return _page(form, who, interaction, enrolment, _("The password is not correct.")), 401
     kek = context.settings().key_encryption_key_bytes()
+    replacing = otp.has_factor(session, who.account.id)
     try:
         codes = otp.confirm_enrolment(session, who.account, form.code.data.strip(), kek=kek, actor=_actor(who))
     except otp.WrongCode:
@@ -75,7 +76,9 @@ def _confirm(form: EnrolForm, who: Signing, interaction, enrolment: Enrolment): 
         return _page(form, who, interaction, enrolment, message), 400
     record(Step.OTP, who.account.id, None, interaction)
     page = make_response(render_template("recovery_codes.html", codes=codes, next_url=continue_url(interaction)))
-    return finish(who.account, with_code(who.amr), interaction, response=page)
+    # ASVS 7.4.3: a new app in place of the old one ends the sessions signed in with the old one.
+    end_others = "authenticator app replaced" if replacing else None
+    return finish(who.account, with_code(who.amr), interaction, response=page, end_others=end_others)
 
 
 @bp.route("/otp/later", methods=["POST"])

@@ -27,7 +27,7 @@ from ..db import db_session, standing_session
 from ..oidc import interactions
 from ..sso import acr, pending
 from ..sso.models import PendingSignIn
-from ..sso.sessions import replace_session
+from ..sso.sessions import end_sessions_of_account, replace_session
 
 #: What a sign-in with a password and a one-time code used (RFC 8176).
 WITH_CODE = ("pwd", "otp", "mfa")
@@ -104,14 +104,16 @@ def finish(
     *,
     then: str | None = None,
     response: Response | None = None,
+    end_others: str | None = None,
 ) -> Response:
     """End the sign-in: consume the row under way, start a new SSO session (the browser's previous one
-    ends), and go on to *then*, the portal's request or the home page (or answer with *response*)."""
+    ends), and go on to *then*, the portal's request or the home page (or answer with *response*). With
+    *end_others* (a reason), every other session of the account ends too (a factor was replaced)."""
     row = pending_sign_in()
     if row is not None and not pending.complete(db_session(), row):
         return redirect(url_for("interaction.login", interaction=interaction.id if interaction else None), code=303)
     methods = tuple(amr)
-    _sso, cookie = replace_session(
+    sso, cookie = replace_session(
         db_session(),
         current_sso_session(),
         account,
@@ -119,6 +121,8 @@ def finish(
         acr=acr.achieved(methods, account.identity_level).value,
         settings=context.settings(),
     )
+    if end_others:
+        end_sessions_of_account(db_session(), account.id, reason=end_others, keep=sso)
     if interaction is not None:
         interactions.mark_logged_in(interaction.id)
     if response is None:

@@ -57,3 +57,14 @@ def complete(session: Session, row: PendingSignIn) -> bool:
         .execution_options(synchronize_session=False)
     )
     return claimed.rowcount == 1
+
+
+def cancel(session: Session, account_ids: Iterable[int]) -> None:
+    """Nothing under way for these accounts may become a session any more (their sessions were ended:
+    a new password, a reset, a suspension)."""
+    session.execute(
+        update(PendingSignIn)
+        .where(PendingSignIn.account_id.in_(list(account_ids)), PendingSignIn.used_at.is_(None))
+        .values(used_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )

@@ -20,6 +20,7 @@ from identity.models import Account
 from identity.types import utcnow
 
 from ..config import Settings
+from . import pending
 from .account_facts import account_is_usable
 from .grants import move_grants, revoke_grants_of_session
 from .models import SsoSession
@@ -126,7 +127,8 @@ def end_session(session: Session, row: SsoSession, *, reason: str) -> None:
 
 def end_sessions_of_person(session: Session, person_id: int, *, reason: str) -> int:
     """ASVS 7.4.2, SECURITY.md decision 7: every session (and so every grant) of the person's account ends
-    when the account or the identity stops being active, so a later restore revives none of them."""
+    when the account or the identity stops being active, so a later restore revives none of them; a
+    sign-in under way ends too."""
     rows = session.scalars(
         select(SsoSession)
         .join(Account, Account.id == SsoSession.account_id)
@@ -134,6 +136,7 @@ def end_sessions_of_person(session: Session, person_id: int, *, reason: str) -> 
     ).all()
     for row in rows:
         end_session(session, row, reason=reason)
+    pending.cancel(session, session.scalars(select(Account.id).where(Account.person_id == person_id)))
     return len(rows)
 
 
@@ -152,11 +155,14 @@ def live_sessions(session: Session, account_id: int, settings: Settings) -> list
 def end_sessions_of_account(
     session: Session, account_id: int, *, reason: str, keep: SsoSession | None = None, sid: str | None = None
 ) -> int:
-    """End the account's live sessions (only the one with *sid*, when given), all but *keep*."""
+    """End the account's live sessions (only the one with *sid*, when given), all but *keep*. Ending them
+    all (a new password, a reset) also ends every sign-in of the account still under way elsewhere."""
     query = select(SsoSession).where(SsoSession.account_id == account_id, SsoSession.ended_at.is_(None))
     if sid is not None:
         query = query.where(SsoSession.sid == sid)
     rows = [row for row in session.scalars(query) if keep is None or row.id != keep.id]
     for row in rows:
         end_session(session, row, reason=reason)
+    if sid is None:
+        pending.cancel(session, [account_id])
     return len(rows)

@@ -164,15 +164,6 @@ def production_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     context.engine(application).dispose()
 
 
-@pytest.fixture(autouse=True)
-def _signing_keys_of_this_test(request: pytest.FixtureRequest) -> None:
-    """Every test empties the database, signing keys included: before a test that talks to the provider
-    over HTTP, load this test's keys, so that no token is signed with a key the previous test left in the
-    key ring's cache. (Command tests count what is stored, so they start with nothing at all.)"""
-    if "client" in request.fixturenames:
-        context.keyring(request.getfixturevalue("app")).refresh()
-
-
 @pytest.fixture
 def portal(app: Flask) -> Portal:
     return register_portal(app, first_party=True)

@@ -5,21 +5,12 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from idp import context
 from tests.idp.conftest import Citizen, csrf_token
 from tests.idp.flows import login_form
-
-
-@pytest.fixture(autouse=True)
-def _signing_keys_of_this_test(app: Flask) -> None:
-    """These tests open their own browsers (``signed_in``) rather than the ``client`` fixture: load this
-    test's signing keys all the same, so no token is signed with a key of the previous test's database."""
-    context.keyring(app).refresh()
 
 
 def signed_in(app: Flask, citizen: Citizen, *, address: str = "127.0.0.1") -> FlaskClient:

@@ -19,6 +19,8 @@ from identity import bind_card, otp, throttle, verify_in_person
 from identity.authn import find_account
 from idp import context
 from idp.context import session_factory
+from idp.sso.sessions import end_sessions_of_account
+from idp.sso.status_changes import change_account_state
 from tests import factories
 from tests.idp.conftest import (
     Citizen,
@@ -328,3 +330,42 @@ def test_the_password_alone_cannot_replace_the_app(app: Flask, portal: Portal, c
         otp.verify_code(
             session, account.id, citizen_with_app.code(), kek=context.settings(app).key_encryption_key_bytes()
         )  # the citizen's own app still works
+
+
+def with_code(browser: FlaskClient, citizen: Citizen) -> FlaskClient:
+    """*browser* signed in with the password and a code from the citizen's app."""
+    code_step(browser, password_step(browser, citizen).headers["Location"], citizen.code())
+    return browser
+
+
+def test_a_new_app_in_place_of_the_old_ends_the_other_sessions(
+    app: Flask, portal: Portal, citizen_with_app: Citizen, clock: Clock
+) -> None:
+    """ASVS 7.4.3: the sessions opened with the old app (perhaps on a stolen phone) end."""
+    elsewhere = with_code(app.test_client(), citizen_with_app)
+    clock.advance(30)  # the app's next code
+    here = with_code(app.test_client(), citizen_with_app)
+    page = here.get("/otp/enrol?again=1").get_data(as_text=True)
+    secret = re.search(r'data-secret="([A-Z2-7]+)"', page).group(1)
+    form = {"csrf_token": csrf_token(page), "interaction": "", "code": pyotp.TOTP(secret).now()}
+    assert here.post("/otp/enrol", data=form).status_code == 200
+    assert signed_in(here, portal)
+    assert not signed_in(elsewhere, portal)
+
+
+@pytest.mark.parametrize("change", ["suspended", "password reset"])
+def test_ending_the_accounts_sessions_ends_its_sign_ins_under_way(
+    app: Flask, portal: Portal, citizen_with_app: Citizen, change: str
+) -> None:
+    """A password given before the account was suspended (or its password reset) opens no session after."""
+    browser = app.test_client()
+    page = browser.get(password_step(browser, citizen_with_app).headers["Location"]).get_data(as_text=True)
+    with session_factory(app)() as session:
+        if change == "suspended":
+            change_account_state(session, citizen_with_app.pin, "suspend", reason="test", actor="test")
+        else:
+            end_sessions_of_account(session, find_account(session, citizen_with_app.pin).id, reason="password reset")
+        session.commit()
+    answer = browser.post("/login/code", data={"csrf_token": csrf_token(page), "code": citizen_with_app.code()})
+    assert urlsplit(answer.headers["Location"]).path == "/login"
+    assert not signed_in(browser, portal)
