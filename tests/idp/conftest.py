@@ -19,9 +19,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from joserfc import jwt
 from joserfc.jwk import RSAKey
+from sqlalchemy import select
 
 from identity import otp
 from identity.accounts import activate_account, open_account
+from identity.models import Account
 from idp import context, create_app
 from idp.context import session_factory
 from idp.migrate import upgrade_database
@@ -175,7 +177,7 @@ def make_citizen(app: Flask, *, with_app: bool = False, **person: Any) -> Citize
     with session_factory(app)() as session:
         created = factories.person(session, **values)
         _account, code = open_account(session, created.pin, actor="test", ttl_seconds=3600)
-        account = activate_account(
+        activate_account(
             session,
             created.pin,
             code,
@@ -184,14 +186,22 @@ def make_citizen(app: Flask, *, with_app: bool = False, **person: Any) -> Citize
             policy=context.password_policy(app),
         )
         citizen = Citizen(created.pin, PASSWORD, created.id)
-        if with_app:
-            settings = context.settings(app)
-            kek = settings.key_encryption_key_bytes()
-            enrolment = otp.start_enrolment(session, account, kek=kek, issuer=settings.otp_issuer)
-            citizen.otp_secret = enrolment.secret
-            citizen.recovery_codes = otp.confirm_enrolment(session, account, citizen.code(), kek=kek, actor="test")
         session.commit()
-        return citizen
+    if with_app:
+        enrol_app(app, citizen)
+    return citizen
+
+
+def enrol_app(app: Flask, citizen: Citizen) -> None:
+    """The citizen enrols an authenticator app (through the domain API, as the enrolment page would)."""
+    with session_factory(app)() as session:
+        account = session.scalars(select(Account).where(Account.person_id == citizen.person_id)).one()
+        settings = context.settings(app)
+        kek = settings.key_encryption_key_bytes()
+        enrolment = otp.start_enrolment(session, account, kek=kek, issuer=settings.otp_issuer)
+        citizen.otp_secret = enrolment.secret
+        citizen.recovery_codes = otp.confirm_enrolment(session, account, citizen.code(), kek=kek, actor="test")
+        session.commit()
 
 
 @pytest.fixture
