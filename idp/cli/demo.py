@@ -9,11 +9,15 @@ from flask.cli import with_appcontext
 from identity import InvalidInput
 
 from ..context import settings
-from ..demo.seed import DEMO_PASSWORD, DEMO_PIN, seed
+from ..demo.seed import seed
 from .options import emit, json_option
 
 
-@click.command("demo", help="Load demonstration data (running it again changes nothing). Not in production.")
+@click.command(
+    "demo",
+    help="Load demonstration data: two citizens and two portals (running it again adds nothing, but gives the "
+    "portals new secrets). Not in production.",
+)
 @json_option
 @with_appcontext
 def command(as_json: bool) -> None:
@@ -23,15 +27,19 @@ def command(as_json: bool) -> None:
     persons = report.persons
     data = {
         **persons.as_dict(),
-        "citizen": {"pin": DEMO_PIN, "password": DEMO_PASSWORD},
-        "client_id": report.client_id,
-        "client_secret": report.client_secret,
+        "citizens": [
+            {"pin": c.pin, "password": c.password, "otp_secret": c.otp_secret} for c in report.citizens
+        ],
+        "portals": [
+            {"name": p.name, "url": p.url, "client_id": p.client_id, "client_secret": p.client_secret}
+            for p in report.portals
+        ],
     }
-    lines = [
-        f"Demo persons: {persons.created + persons.flagged} added, {persons.unchanged} already present.",
-        f"Demo citizen: PIN {DEMO_PIN}, password {DEMO_PASSWORD!r} — sign in at {settings().issuer}/login",
-        f"Demo portal client_id: {report.client_id}",
-    ]
-    if report.client_secret:
-        lines.append(f"Demo portal client_secret (shown once): {report.client_secret}")
+    lines = [f"Demo persons: {persons.created + persons.flagged} added, {persons.unchanged} already present."]
+    for citizen in report.citizens:
+        app = f", authenticator app secret {citizen.otp_secret}" if citizen.otp_secret else ", no authenticator app"
+        lines.append(f"Demo citizen: PIN {citizen.pin}, password {citizen.password!r}{app}")
+    for portal in report.portals:
+        lines.append(f"Demo portal {portal.name}: {portal.url}/ client_id {portal.client_id} (new secret issued)")
+    lines.append(f"Sign in at {settings().issuer}/login")
     emit(data, as_json=as_json, text="\n".join(lines))
