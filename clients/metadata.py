@@ -40,6 +40,8 @@ class ClientSpec:
     #: Sector for pairwise subjects; see :func:`resolve_sector`.
     sector: str | None = None
     backchannel_logout_uri: str | None = None
+    #: Front-channel logout: for a portal without a back channel, loaded in an iframe at logout.
+    frontchannel_logout_uri: str | None = None
     #: A portal of the provider's own operator: the citizen is not asked for consent.
     first_party: bool = False
     #: Switching PKCE off is the conformance-testing exception, for confidential clients only.
@@ -62,6 +64,7 @@ class ClientMetadata:
     id_token_alg: IdTokenAlg
     sector: str | None
     backchannel_logout_uri: str | None
+    frontchannel_logout_uri: str | None
     first_party: bool
     require_pkce: bool
     #: True when restricted scopes are allowed, and so an approval must be recorded.
@@ -82,7 +85,6 @@ def validate_spec(spec: ClientSpec, *, allow_http_loopback: bool) -> ClientMetad
             "(RFC 9700 §2.1.1).",
             field="require_pkce",
         )
-    backchannel = spec.backchannel_logout_uri
     post_logout = _uris(spec.post_logout_redirect_uris, "post_logout_redirect_uris", allow_http_loopback)
     return ClientMetadata(
         name=_name(spec.name),
@@ -94,13 +96,17 @@ def validate_spec(spec: ClientSpec, *, allow_http_loopback: bool) -> ClientMetad
         jwks=_jwks(spec.jwks, auth_method),
         id_token_alg=_choice(IdTokenAlg, spec.id_token_signed_response_alg, "id_token_signed_response_alg"),
         sector=resolve_sector(spec.sector, redirect_uris),
-        backchannel_logout_uri=None
-        if backchannel is None
-        else validate_uri(backchannel, field="backchannel_logout_uri", allow_http_loopback=allow_http_loopback),
+        backchannel_logout_uri=_optional_uri(spec, "backchannel_logout_uri", allow_http_loopback),
+        frontchannel_logout_uri=_optional_uri(spec, "frontchannel_logout_uri", allow_http_loopback),
         first_party=bool(spec.first_party),
         require_pkce=bool(spec.require_pkce),
         restricted_approved=bool(RESTRICTED_SCOPES.intersection(scopes)),
     )
+
+
+def _optional_uri(spec: ClientSpec, field: str, allow_http_loopback: bool) -> str | None:
+    uri = getattr(spec, field)
+    return None if uri is None else validate_uri(uri, field=field, allow_http_loopback=allow_http_loopback)
 
 
 def resolve_sector(sector: str | None, redirect_uris: Sequence[str]) -> str | None:

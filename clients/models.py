@@ -66,6 +66,8 @@ class Client(Base, ClientMixin):
     #: Sector for pairwise subjects (OIDC Core §8.1); None only for clients without redirect URIs.
     sector: Mapped[str | None] = mapped_column(String(255))
     backchannel_logout_uri: Mapped[str | None] = mapped_column(String(2000))
+    #: Front-channel logout (an iframe on the provider's logout page), for portals without a back channel.
+    frontchannel_logout_uri: Mapped[str | None] = mapped_column(String(2000))
     first_party: Mapped[bool] = mapped_column(Boolean, default=False)
     restricted_scopes_approved_by: Mapped[str | None] = mapped_column(String(100))
     restricted_scopes_approved_at: Mapped[optional_timestamp]
@@ -118,6 +120,7 @@ class Client(Base, ClientMixin):
             "token_endpoint_auth_method": self.token_endpoint_auth_method.value,
             "id_token_signed_response_alg": self.id_token_signed_response_alg.value,
             "backchannel_logout_uri": self.backchannel_logout_uri,
+            "frontchannel_logout_uri": self.frontchannel_logout_uri,
             "jwks": self.jwks,
         }
 

@@ -39,6 +39,7 @@ _LABELS = {
     "redirect_uris": "Redirect URI",
     "post_logout_redirect_uris": "Post-logout redirect URI",
     "backchannel_logout_uri": "Back-channel logout URI",
+    "frontchannel_logout_uri": "Front-channel logout URI",
     "sector": "Sector",
 }
 #: Builds the error for one URI from the reason it is refused.

@@ -70,6 +70,12 @@ class Settings:
     sso_session_idle_ttl: int = 30 * 60
     sso_session_absolute_ttl: int = 12 * 3600
     activation_code_ttl: int = 72 * 3600
+    #: Logout notices (back-channel logout): seconds between the worker's rounds, a portal's time to answer,
+    #: the wait before the first retry (doubled after each failure, at most an hour), and when to give up.
+    logout_worker_interval: int = 2
+    logout_delivery_timeout: int = 5
+    logout_retry_delay: int = 5
+    logout_notice_deadline: int = 24 * 3600
     #: Signing keys rotate by themselves this often (seconds); 0 turns automatic rotation off.
     key_rotation_interval: int = 30 * 24 * 3600
     #: How long a process trusts its cached copy of the signing keys; bounds how late it sees a rotation.
@@ -179,6 +185,7 @@ def validate(settings: Settings) -> None:
     _validate_rate_limit(settings)
     if not 1 <= settings.authorization_code_ttl <= 600:
         raise ConfigError("IDP_AUTHORIZATION_CODE_TTL must be between 1 and 600 seconds.")
+    _validate_logout_timing(settings)
     try:
         key_policy(settings)
     except ValueError as error:
@@ -187,6 +194,12 @@ def validate(settings: Settings) -> None:
         raise ConfigError("The argon2 parameters are below argon2's own minimums.")
     if settings.is_production:
         _validate_production(settings)
+
+
+def _validate_logout_timing(settings: Settings) -> None:
+    for name in ("logout_worker_interval", "logout_delivery_timeout", "logout_retry_delay", "logout_notice_deadline"):
+        if getattr(settings, name) < 1:
+            raise ConfigError(f"IDP_{name.upper()} must be at least 1 second.")
 
 
 #: Redis URL schemes the rate-limit storage (the ``limits`` package) connects to.

@@ -41,7 +41,10 @@ def command() -> None:
 @click.option("--name", required=True, help="Name shown to citizens.")
 @click.option("--redirect-uri", "redirect_uris", multiple=True, metavar="URI", help="Exact redirect URI; repeatable.")
 @click.option("--post-logout-redirect-uri", "post_logout_redirect_uris", multiple=True, metavar="URI")
-@click.option("--backchannel-logout-uri", metavar="URI")
+@click.option("--backchannel-logout-uri", metavar="URI", help="Where logout tokens are POSTed.")
+@click.option(
+    "--frontchannel-logout-uri", metavar="URI", help="Loaded in an iframe at logout by a portal without a back channel."
+)
 @click.option(
     "--scope",
     "scopes",
@@ -76,6 +79,7 @@ def add(
     redirect_uris: tuple[str, ...],
     post_logout_redirect_uris: tuple[str, ...],
     backchannel_logout_uri: str | None,
+    frontchannel_logout_uri: str | None,
     scopes: tuple[str, ...],
     auth_method: str,
     grant_types: tuple[str, ...],
@@ -99,6 +103,7 @@ def add(
         id_token_signed_response_alg=id_token_alg,
         sector=sector,
         backchannel_logout_uri=backchannel_logout_uri,
+        frontchannel_logout_uri=frontchannel_logout_uri,
         first_party=first_party,
         require_pkce=not no_pkce,
         approve_restricted=approve_restricted,
@@ -203,6 +208,7 @@ def _describe(record: dict[str, Any]) -> str:
         f"  redirect URIs: {' '.join(record['redirect_uris']) or '-'}",
         f"  post-logout redirect URIs: {' '.join(record['post_logout_redirect_uris']) or '-'}",
         f"  back-channel logout URI: {record['backchannel_logout_uri'] or '-'}",
+        f"  front-channel logout URI: {record['frontchannel_logout_uri'] or '-'}",
         f"  scopes: {scopes}",
         f"  grant types: {' '.join(record['grant_types'])}",
         f"  ID token algorithm: {record['id_token_signed_response_alg']}; PKCE required: "

@@ -41,22 +41,26 @@ class AccountFacts:
     #: The account's person, or None when the account can no longer sign in (``USABLE_ACCOUNT``).
     usable_person_id: int | None
     identity_level: int | None
-    #: The ``sid`` of the SSO session the code or grant came from, for the ID token.
+    #: The ``sid`` the portal knows the SSO session by (of the code's session, or as the grant recorded it).
     sid: str | None
 
 
-def account_facts(account_id: ColumnElement[Any], session_id: ColumnElement[Any]) -> tuple[Label[Any], ...]:
-    """:class:`AccountFacts` as three scalar subqueries (primary-key lookups), for the statement that
-    reads or consumes the code or grant itself: no round trip of their own."""
+def session_sid(session_id: ColumnElement[Any]) -> ColumnElement[Any]:
+    """The ``sid`` of the SSO session with this id, as a scalar subquery (a primary-key lookup)."""
+    return select(_SSO.c.sid).where(_SSO.c.id == session_id).scalar_subquery()
+
+
+def account_facts(account_id: ColumnElement[Any], sid: ColumnElement[Any]) -> tuple[Label[Any], ...]:
+    """:class:`AccountFacts` as scalar subqueries (primary-key lookups) and the *sid* expression, for the
+    statement that reads or consumes the code or grant itself: no round trip of their own."""
     usable = (
         select(_ACCOUNTS.c.person_id)
         .join(_PERSONS, _PERSONS.c.id == _ACCOUNTS.c.person_id)
         .where(_ACCOUNTS.c.id == account_id, USABLE_ACCOUNT)
     )
     level = select(_ACCOUNTS.c.identity_level).where(_ACCOUNTS.c.id == account_id)
-    sid = select(_SSO.c.sid).where(_SSO.c.id == session_id)
     return (
         usable.scalar_subquery().label("usable_person_id"),
         level.scalar_subquery().label("identity_level"),
-        sid.scalar_subquery().label("sid"),
+        sid.label("sid"),
     )

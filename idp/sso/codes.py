@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from identity.db import is_postgresql
 from identity.types import utcnow
 
-from .account_facts import AccountFacts, account_facts
+from .account_facts import AccountFacts, account_facts, session_sid
 from .errors import GrantRefused
 from .grants import revoke_grant
 from .models import AuthorizationCode, Grant
@@ -69,7 +69,7 @@ _CONSUME = (
 #: On PostgreSQL the account's facts come back too, as scalar subqueries in RETURNING: one round trip
 #: fewer. (SQLite would take them as well, but SQLAlchemy writes RETURNING there without table names,
 #: which makes the subqueries' joins ambiguous.)
-_CONSUME_WITH_FACTS = _CONSUME.returning(*account_facts(_CODES.c.account_id, _CODES.c.session_id))
+_CONSUME_WITH_FACTS = _CONSUME.returning(*account_facts(_CODES.c.account_id, session_sid(_CODES.c.session_id)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +149,7 @@ def _revoke_if_replayed(session: Session, code_hash: str) -> None:
         revoke_grant(session, grant, reason="authorization code replayed", actor="system")
 
 
-_FACTS = select(*account_facts(bindparam("account_id"), bindparam("session_id")))
+_FACTS = select(*account_facts(bindparam("account_id"), session_sid(bindparam("session_id"))))
 
 
 def principal_from_code(session: Session, code: ConsumedCode) -> Principal:

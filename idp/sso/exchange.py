@@ -28,7 +28,7 @@ from .opaque import digest
 from .principal import LiveGrant, Principal
 
 _GRANTS, _TOKENS, _CODES = Grant.__table__, RefreshToken.__table__, AuthorizationCode.__table__
-_GRANT_COLUMNS = ("key", "client_id", "account_id", "session_id", "scope", "claims", "auth_time", "acr", "amr")
+_GRANT_COLUMNS = ("key", "client_id", "account_id", "session_id", "sid", "scope", "claims", "auth_time", "acr", "amr")
 _GRANT_COLUMNS += ("created_at", "expires_at")
 _TOKEN_COLUMNS = ("token_hash", "issued_at", "expires_at")
 
@@ -85,6 +85,7 @@ def open_grant(
         "client_id": client_id,
         "account_id": principal.account_id,
         "session_id": principal.session_id,
+        "sid": principal.sid,
         "scope": code.scope,
         "claims": json.dumps(principal.claims_request) if principal.claims_request else None,
         "auth_time": principal.auth_time,

@@ -23,7 +23,7 @@ _GRANTS = Grant.__table__
 GRANT_AND_FACTS = (
     *(_GRANTS.c[name] for name in ("id", "key", "scope", "expires_at", "account_id", "session_id", "claims")),
     *(_GRANTS.c[name] for name in ("auth_time", "acr", "amr")),
-    *account_facts(_GRANTS.c.account_id, _GRANTS.c.session_id),
+    *account_facts(_GRANTS.c.account_id, _GRANTS.c.sid),
 )
 # Built once; per request only the parameters change (SQLAlchemy reuses the compiled form).
 _OF_GRANT = select(*GRANT_AND_FACTS).where(_GRANTS.c.id == bindparam("grant_id"))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from identity.db import Base
@@ -16,12 +16,18 @@ from identity.models.columns import id_type
 from identity.types import UTCDateTime, created_at
 
 _HASH = String(64)
+_OPEN = text("ended_at IS NULL")
 
 
 class SsoSession(Base):
     """A browser's single sign-on session: an opaque cookie that points to this row."""
 
     __tablename__ = "sso_sessions"
+    #: The sweeper's two questions, "which open sessions idled out / reached their end?", read only open rows.
+    __table_args__ = (
+        Index("ix_sso_sessions_open_last_seen", "last_seen_at", sqlite_where=_OPEN, postgresql_where=_OPEN),
+        Index("ix_sso_sessions_open_expires", "expires_at", sqlite_where=_OPEN, postgresql_where=_OPEN),
+    )
 
     id: Mapped[int] = mapped_column(id_type, primary_key=True)
     key_hash: Mapped[str] = mapped_column(_HASH, unique=True)
@@ -86,6 +92,9 @@ class Grant(Base):
     client_id: Mapped[str] = mapped_column(String(64), index=True)
     account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), index=True)
     session_id: Mapped[int | None] = mapped_column(ForeignKey("sso_sessions.id"), index=True)
+    #: The ``sid`` the portal received with this grant's first ID token. It stays when the grant moves to
+    #: a newer session of the same citizen, so refreshed ID tokens and logout tokens name what the portal knows.
+    sid: Mapped[str | None] = mapped_column(String(43))
     scope: Mapped[str] = mapped_column(Text)
     claims: Mapped[str | None] = mapped_column(Text)
     auth_time: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
@@ -183,3 +192,31 @@ class PendingSignIn(Base):
     created_at: Mapped[created_at]
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
     used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class LogoutNotice(Base):
+    """A back-channel logout token owed to a portal (an outbox row), written in the transaction that ends
+    the session, so no ending is ever lost; delivered, retried with back-off, or abandoned by a deliverer.
+
+    ``next_attempt_at`` is also the claim: a deliverer moves it past its own attempt before sending, so
+    another deliverer does not send the same notice at the same time.
+    """
+
+    __tablename__ = "logout_notices"
+    __table_args__ = (Index("ix_logout_notices_due", "delivered_at", "abandoned_at", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(id_type, primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(64), index=True)
+    #: Where to POST, as registered when the session ended.
+    uri: Mapped[str] = mapped_column(String(2000))
+    #: The citizen (the token's pairwise ``sub`` is derived when it is sent) and the ``sid`` the portal knows.
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    sid: Mapped[str | None] = mapped_column(String(43))
+    reason: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[created_at]
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    delivered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    #: Set when retrying stopped making sense (``IDP_LOGOUT_NOTICE_DEADLINE`` passed): kept for operators.
+    abandoned_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

@@ -3,6 +3,9 @@
 * A new session (new cookie value, new ``sid``) at every authentication (ASVS 7.2.4); the old one ends.
 * Idle and absolute limits from settings (NIST 800-63B AAL2: 30 min / 12 h), enforced on the server.
 * A session whose account or person is no longer active ends at its next use (ASVS 7.4.2, 8.3.2).
+* Every ending goes through :func:`end_session`, which revokes the session's grants and, in the same
+  transaction, owes each portal that took part a logout token; a session over its limits that no browser
+  comes back to is ended by :func:`end_expired_sessions` (the sweeper), so its portals are told too.
 """
 
 from __future__ import annotations
@@ -12,8 +15,9 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from identity import audit
 from identity.models import Account
@@ -23,6 +27,7 @@ from ..config import Settings
 from . import pending
 from .account_facts import account_is_usable
 from .grants import move_grants, revoke_grants_of_session
+from .logout_notices import owe_logout_notices
 from .models import SsoSession
 from .opaque import digest, new_secret
 
@@ -112,17 +117,55 @@ def load_session(session: Session, cookie: str | None, settings: Settings) -> Se
     return SessionLookup(row)
 
 
-def end_session(session: Session, row: SsoSession, *, reason: str) -> None:
-    """End a session and every grant made under it."""
+def end_session(session: Session, row: SsoSession, *, reason: str) -> bool:
+    """End a session and every grant made under it, and owe its portals a logout token; False when it had
+    already ended. One conditional UPDATE decides, so of two processes ending it at once only one
+    writes the notices."""
     if row.ended_at is not None:
-        return
-    row.ended_at, row.end_reason = utcnow(), reason
+        return False
+    now = utcnow()
+    ending = (
+        update(SsoSession)
+        .where(SsoSession.id == row.id, SsoSession.ended_at.is_(None))
+        .values(ended_at=now, end_reason=reason)
+        .execution_options(synchronize_session=False)
+    )
+    if not session.execute(ending).rowcount:
+        session.refresh(row)
+        return False
+    set_committed_value(row, "ended_at", now)
+    set_committed_value(row, "end_reason", reason)
+    owe_logout_notices(session, row, reason=reason)
     revoke_grants_of_session(session, row.id, reason=f"session ended: {reason}")
-    session.flush()
     audit.record(
         session,
         audit.Event("session.ended", "system", f"account:{row.account_id}", reason, {"sid": row.sid}),
     )
+    return True
+
+
+def end_expired_sessions(session: Session, settings: Settings, *, limit: int = 200) -> int:
+    """The sweeper: end up to *limit* open sessions past their idle or absolute limit, which no browser
+    came back to end; how many. Rows another sweeper holds are skipped (``SKIP LOCKED`` on PostgreSQL)."""
+    now = utcnow()
+    idle_cutoff = now - dt.timedelta(seconds=settings.sso_session_idle_ttl)
+    ended = 0
+    for column, cutoff, reason in (
+        (SsoSession.expires_at, now, "absolute lifetime reached"),
+        (SsoSession.last_seen_at, idle_cutoff, "idle timeout"),
+    ):
+        query = (
+            select(SsoSession)
+            .where(SsoSession.ended_at.is_(None), column <= cutoff)
+            .order_by(column)
+            .limit(limit - ended)
+            .with_for_update(skip_locked=True)
+        )
+        for row in session.scalars(query).all():
+            ended += end_session(session, row, reason=reason)
+        if ended >= limit:
+            break
+    return ended
 
 
 def end_sessions_of_person(session: Session, person_id: int, *, reason: str) -> int:

@@ -1,0 +1,59 @@
+"""The loop that ends forgotten sessions and delivers logout notices: inside ``idp serve`` or ``idp worker``.
+
+Each round first ends the sessions past their limits that no browser came back to (so their portals are
+owed notices too), then delivers what is due. Nothing is kept between rounds but the database, so any
+number of workers in any number of processes may run, and a restart loses nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from ..config import Settings
+from .logout_delivery import Deliverer, Round
+from .sessions import end_expired_sessions
+
+log = logging.getLogger("idp.logout")
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerRound:
+    sessions_ended: int
+    delivery: Round
+
+
+class LogoutWorker:
+    def __init__(self, session_factory: sessionmaker[Session], deliverer: Deliverer, settings: Settings) -> None:
+        self.session_factory = session_factory
+        self.deliverer = deliverer
+        self.settings = settings
+
+    def run_round(self) -> WorkerRound:
+        with self.session_factory() as session, session.begin():
+            ended = end_expired_sessions(session, self.settings)
+        if ended:
+            log.info("%d session(s) over their limits ended", ended)
+        return WorkerRound(ended, self.deliverer.deliver_due())
+
+    def run(self, stop: threading.Event) -> None:
+        """Rounds every ``logout_worker_interval`` seconds until *stop* is set; a failed round is logged and
+        the next one tries again (a database outage is one line per round, not a traceback)."""
+        while not stop.is_set():
+            try:
+                self.run_round()
+            except OperationalError as error:
+                log.warning("logout worker: database unreachable (%s)", type(error.orig).__name__)
+            except Exception:
+                log.exception("logout worker round failed")
+            stop.wait(self.settings.logout_worker_interval)
+
+    def start(self) -> threading.Event:
+        """Run in a daemon thread of this process; set the returned event to stop it."""
+        stop = threading.Event()
+        threading.Thread(target=self.run, args=(stop,), name="logout-worker", daemon=True).start()
+        return stop
