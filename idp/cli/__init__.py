@@ -17,7 +17,7 @@ from sqlalchemy.exc import DBAPIError
 from identity import IdentityError
 
 from ..config import ConfigError
-from . import accounts, audit, clients, db, demo, identity, keys, serve
+from . import accounts, audit, clients, db, demo, identity, keys, logout, serve
 from .options import JSON_KEY, report
 
 
@@ -65,6 +65,8 @@ cli = IdpGroup(
 )
 for area in (accounts, audit, clients, db, demo, identity, keys, serve):
     cli.add_command(area.command)
+cli.add_command(logout.worker)
+cli.add_command(logout.notices)
 
 
 def main() -> None:

@@ -32,6 +32,7 @@ from granian.http import HTTP1Settings
 
 from ..admission import READERS, THREADS_VARIABLE, default_threads
 from ..config import ConfigError, load_settings
+from ..sso.logout_worker import RUN_IN_SERVER
 
 #: granian's own default is 30 s. Partial headers hold a connection, never a thread.
 HEADER_TIMEOUT_SECONDS = 5
@@ -54,11 +55,17 @@ def log_config(level: str) -> dict[str, Any]:
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="Processes.")
 @click.option(
+    "--logout-worker/--no-logout-worker",
+    default=True,
+    show_default=True,
+    help="Run the logout worker in every server process (off when idp worker runs apart).",
+)
+@click.option(
     "--threads",
     type=click.IntRange(1, 256),
     help="Threads per process (default: 1 on SQLite, 4 on PostgreSQL).",
 )
-def command(host: str, port: int, workers: int, threads: int | None) -> None:
+def command(host: str, port: int, workers: int, logout_worker: bool, threads: int | None) -> None:
     try:
         settings = load_settings()
         if "IDP_ISSUER" not in os.environ and not settings.is_production:
@@ -70,6 +77,7 @@ def command(host: str, port: int, workers: int, threads: int | None) -> None:
         raise click.ClickException(str(error)) from None
     threads = threads or default_threads(settings)
     os.environ[THREADS_VARIABLE] = str(threads)  # the workers' admission (idp.wsgi) reads it
+    os.environ[RUN_IN_SERVER] = "1" if logout_worker else "0"
     server = Granian(
         "idp.wsgi:app",
         address=host,

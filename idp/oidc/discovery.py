@@ -38,6 +38,11 @@ def metadata(settings: Settings) -> dict[str, Any]:
         "revocation_endpoint": f"{base}/revoke",
         "introspection_endpoint": f"{base}/introspect",
         "pushed_authorization_request_endpoint": f"{base}/par",
+        "end_session_endpoint": f"{base}/logout",
+        "backchannel_logout_supported": True,
+        "backchannel_logout_session_supported": True,
+        "frontchannel_logout_supported": True,
+        "frontchannel_logout_session_supported": True,
         "require_pushed_authorization_requests": False,
         "scopes_supported": list(SUPPORTED_SCOPES),  # every scope a portal may be allowed
         "response_types_supported": ["code"],

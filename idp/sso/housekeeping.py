@@ -1,5 +1,6 @@
 """Purging protocol state that can no longer matter: expired codes, pushed requests, assertion jtis,
-revocation entries, token families past their absolute lifetime, and sign-ins left under way.
+revocation entries, token families past their absolute lifetime, sign-ins left under way, and logout
+notices delivered or abandoned.
 
 Rows are kept for ``keep`` after they expire, so that a replay shortly after expiry is still
 recognised as a replay. The audit trail and consents are never purged here.
@@ -17,6 +18,7 @@ from identity.types import utcnow
 from .models import (
     AuthorizationCode,
     Grant,
+    LogoutNotice,
     PendingSignIn,
     PushedRequest,
     RefreshToken,
@@ -39,6 +41,9 @@ def purge_expired(session: Session, *, keep: dt.timedelta = DEFAULT_KEEP) -> dic
         ),
         "pushed_requests": delete(PushedRequest).where(PushedRequest.expires_at < horizon),
         "pending_sign_ins": delete(PendingSignIn).where(PendingSignIn.expires_at < horizon),
+        "logout_notices": delete(LogoutNotice).where(
+            or_(LogoutNotice.delivered_at < horizon, LogoutNotice.abandoned_at < horizon)
+        ),
         "used_client_assertions": delete(UsedClientAssertion).where(UsedClientAssertion.expires_at < now),
         "revoked_access_tokens": delete(RevokedAccessToken).where(RevokedAccessToken.expires_at < now),
         "refresh_tokens": delete(RefreshToken).where(RefreshToken.grant_id.in_(dead_grants)),

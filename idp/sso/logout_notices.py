@@ -13,7 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, insert, or_, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from identity.types import utcnow
@@ -71,6 +71,13 @@ def frontchannel_portals(session: Session, ended: SsoSession) -> list[FrontChann
     return [FrontChannelPortal(row.client_id, row.uri, row.sid) for row in session.execute(query)]
 
 
+def sids_known_to_portals(session: Session, live: SsoSession) -> set[str]:
+    """The session's ``sid`` and the older ones its portals' grants were issued under (re-authentication
+    moves grants to the new session and keeps the ``sid`` their portal knows)."""
+    query = select(Grant.sid).where(Grant.session_id == live.id, Grant.sid.is_not(None)).distinct()
+    return {live.sid, *session.scalars(query)}
+
+
 @dataclass(frozen=True, slots=True)
 class Backlog:
     """What an operator needs to see of the outbox (``idp logout-notices``)."""
@@ -108,12 +115,3 @@ def backlog(session: Session, *, limit: int = 50) -> Backlog:
     ]
     return Backlog(pending, failing, abandoned, delivered, oldest, failures)
 
-
-def purge_settled_notices(session: Session, *, before: dt.datetime) -> int:
-    """Forget notices delivered or abandoned before *before* (the ending itself stays in the audit trail)."""
-    result = session.execute(
-        delete(LogoutNotice)
-        .where(or_(LogoutNotice.delivered_at < before, LogoutNotice.abandoned_at < before))
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount or 0

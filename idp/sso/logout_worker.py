@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -20,6 +21,9 @@ from .sessions import end_expired_sessions
 
 log = logging.getLogger("idp.logout")
 
+#: The environment variable by which ``idp serve`` asks its server processes (``idp.wsgi``) to run a worker.
+RUN_IN_SERVER = "IDP_RUN_LOGOUT_WORKER"
+
 
 @dataclass(frozen=True, slots=True)
 class WorkerRound:
@@ -28,9 +32,16 @@ class WorkerRound:
 
 
 class LogoutWorker:
-    def __init__(self, session_factory: sessionmaker[Session], deliverer: Deliverer, settings: Settings) -> None:
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        keyring: Any,
+        settings: Settings,
+        *,
+        deliverer: Deliverer | None = None,
+    ) -> None:
         self.session_factory = session_factory
-        self.deliverer = deliverer
+        self.deliverer = deliverer or Deliverer(session_factory, keyring, settings)
         self.settings = settings
 
     def run_round(self) -> WorkerRound:
