@@ -46,8 +46,9 @@ class AccountFacts:
 
 
 def session_sid(session_id: ColumnElement[Any]) -> ColumnElement[Any]:
-    """The ``sid`` of the SSO session with this id, as a scalar subquery (a primary-key lookup)."""
-    return select(_SSO.c.sid).where(_SSO.c.id == session_id).scalar_subquery()
+    """The ``sid`` of the SSO session with this id while it has not ended (else NULL), as a scalar
+    subquery (a primary-key lookup)."""
+    return select(_SSO.c.sid).where(_SSO.c.id == session_id, _SSO.c.ended_at.is_(None)).scalar_subquery()
 
 
 def account_facts(account_id: ColumnElement[Any], sid: ColumnElement[Any]) -> tuple[Label[Any], ...]:

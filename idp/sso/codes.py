@@ -160,6 +160,9 @@ def principal_from_code(session: Session, code: ConsumedCode) -> Principal:
     )
     if facts.usable_person_id is None or facts.identity_level is None:
         raise GrantRefused("The account behind this code can no longer sign in.")
+    if code.session_id is not None and facts.sid is None:
+        # Signed out between the code and its exchange: its portals were told already, this one would not be.
+        raise GrantRefused("The sign-in this code came from has ended.")
     return Principal(
         account_id=code.account_id,
         person_id=facts.usable_person_id,

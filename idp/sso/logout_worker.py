@@ -21,8 +21,8 @@ from .sessions import end_expired_sessions
 
 log = logging.getLogger("idp.logout")
 
-#: The environment variable by which ``idp serve`` asks its server processes (``idp.wsgi``) to run a worker.
-RUN_IN_SERVER = "IDP_RUN_LOGOUT_WORKER"
+#: How ``idp serve`` asks its server processes (``idp.wsgi``) to run a worker (outside ``IDP_*``: not a setting).
+RUN_IN_SERVER = "_IDP_RUN_LOGOUT_WORKER"
 
 
 @dataclass(frozen=True, slots=True)

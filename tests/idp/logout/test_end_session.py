@@ -15,7 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.idp.account.conftest import signed_in
-from tests.idp.conftest import Citizen, Portal, csrf_token, query_of
+from tests.idp.conftest import Citizen, Portal, authorize, csrf_token, exchange, query_of
 from tests.idp.flows import forgeries_of, introspect, refresh, start, tokens, unverified_parts
 from tests.idp.logout.conftest import BACKCHANNEL_A, BACKCHANNEL_B, FRONTCHANNEL_C, PORTAL_A_HOME, notices
 
@@ -200,3 +200,13 @@ def test_grants_keep_their_sid_across_a_fresh_sign_in(
     response = logout(browser, id_token_hint=at_b["id_token"])  # B's hint still proves this browser's session
     assert response.status_code == 303
     assert {n.client_id: n.sid for n in notices(app)}[portal_b.client_id] == sid_b
+
+
+def test_a_code_from_a_session_that_ended_is_refused(app: Flask, portal_a: Portal, citizen: Citizen) -> None:
+    """Signed out between the code and its exchange: the portal would hold tokens no logout reaches."""
+    browser = signed_in(app, citizen)
+    query, verifier = authorize(browser, portal_a, None)
+    signed_out = browser.post("/logout", data={"csrf_token": csrf_token(browser.get("/logout").get_data(as_text=True))})
+    assert signed_out.status_code == 303
+    response = exchange(app.test_client(), portal_a, query["code"], verifier)
+    assert response.status_code == 400 and response.get_json()["error"] == "invalid_grant"
