@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import ConsoleMessage, Page
@@ -33,11 +34,13 @@ MARKS = [
 
 def console_errors(page: Page) -> list[str]:
     """The errors the page's console will show from now on (a script or style the CSP blocked, say), but
-    for the status of the page itself (an error page's 404, a refused form's 400)."""
+    for the status of the page itself (an error page's 404, a refused form's 400) and of the favicon that
+    Chromium asks each origin for once a page stays open a moment (no page links one: a 404)."""
     errors: list[str] = []
 
     def seen(message: ConsoleMessage) -> None:
-        if message.type == "error" and message.location.get("url") != page.url:
+        url = message.location.get("url") or ""
+        if message.type == "error" and url != page.url and urlsplit(url).path != "/favicon.ico":
             errors.append(f"{message.text} ({message.location.get('url')})")
 
     page.on("console", seen)
