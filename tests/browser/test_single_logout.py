@@ -1,8 +1,11 @@
 """Single sign-on and single logout in a real Chromium: ``idp serve`` and two reference portals
-(``python -m portal``) in their own processes, a citizen with an authenticator app, one browser.
+(``python -m portal``) in their own processes, a citizen without an authenticator app, one browser.
 
-The citizen signs in at the national portal (password and one-time code), is signed in at the provincial
-portal without a password, opens its sensitive service (``acr`` mfa), then signs out at the national portal:
+The citizen signs in at the national portal with the password alone (``acr`` pwd), is signed in at the
+provincial portal without a password, and opens its sensitive service (``acr`` mfa): the portal sends the
+citizen back to the provider, which asks for the second factor without the password again. With no app
+yet, that is setting one up (the QR code page, its secret typed into the app, the app's first code), then
+the recovery codes, and the service opens with mfa. Then the citizen signs out at the national portal:
 RP-initiated logout brings the browser back there signed out, the provider's back-channel logout token
 signs the provincial portal out within a few seconds, and the provider asks for a sign-in again.
 
@@ -20,11 +23,12 @@ import pytest
 from flask import Flask
 from playwright.sync_api import Page, expect
 
-from tests.idp.conftest import Citizen, make_citizen
+from tests.idp.conftest import make_citizen
 from tests.idp.interaction.test_error_pages import LIBRARY_ENGLISH
 from tests.portal.served import Portal, new_portal
 
 from . import chromium
+from .citizen import AuthenticatorApp
 from .inspection import Inspector
 
 pytestmark = chromium.MARKS
@@ -32,6 +36,7 @@ pytestmark = chromium.MARKS
 NATIONAL = "Cổng Dịch vụ công quốc gia"
 PROVINCIAL = "Cổng Dịch vụ công tỉnh Hải Dương"
 FULL_NAME = "Phạm Thị Lan"
+PASSWORD_ONLY = "urn:vn:eid:acr:pwd"
 MFA = "urn:vn:eid:acr:mfa"
 #: The logout worker inside ``idp serve`` delivers every ~2 s; a first failed delivery is retried after ~5 s.
 BACK_CHANNEL_SECONDS = 15
@@ -87,11 +92,9 @@ def claim(page: Page, name: str) -> str:
     return page.locator("table.claims tr", has=page.locator(f"th code:text-is('{name}')")).locator("td").inner_text()
 
 
-def type_the_code(page: Page, citizen: Citizen) -> None:
-    heading(page, "Mã dùng một lần")
-    assert page.locator("input[type=password]").count() == 0
-    page.get_by_label("Mã trên ứng dụng").fill(citizen.code())
-    page.get_by_role("button", name="Tiếp tục").click()
+def acr(page: Page) -> str:
+    """The ``acr`` value alone (its cell also has the level in words)."""
+    return page.locator("table.claims tr", has=page.locator("th code:text-is('acr')")).locator("td code").inner_text()
 
 
 def consent(page: Page, walk: Walk, portal: Portal, step: str) -> None:
@@ -119,11 +122,12 @@ def test_one_sign_in_for_both_portals_and_one_sign_out_for_all(
 ) -> None:
     issuer, log = server
     national, provincial = portals
-    citizen = make_citizen(provider_app, with_app=True, full_name=FULL_NAME, birth_date="1987-06-21", sex="female")
+    citizen = make_citizen(provider_app, full_name=FULL_NAME, birth_date="1987-06-21", sex="female")  # no app
     page, walk = browser_page, Walk(browser_page)
     problems = chromium.console_errors(page)
 
-    # 1. The national portal sends the citizen to the provider: PIN and password, the app's code, consent.
+    # 1. The national portal sends the citizen to the provider: PIN and password (no app, nothing asks for
+    #    a code), consent; the ID token says password only.
     page.goto(f"{national.url}/")
     signed_out_at(page, national)
     walk.see("national-portal")
@@ -134,33 +138,50 @@ def test_one_sign_in_for_both_portals_and_one_sign_out_for_all(
     page.get_by_label("Số định danh cá nhân").fill(citizen.pin)
     page.get_by_label("Mật khẩu", exact=True).fill(citizen.password)
     page.get_by_role("button", name="Đăng nhập").click()
-    heading(page, "Mã dùng một lần")
-    walk.see("code")
-    type_the_code(page, citizen)
     consent(page, walk, national, "consent-national")
     signed_in_at(page, national)
     assert claim(page, "name") == FULL_NAME
     assert claim(page, "birthdate") == "1987-06-21"
-    assert MFA in claim(page, "acr")
+    assert acr(page) == PASSWORD_ONLY
     walk.see("national-signed-in")
 
-    # 2. The provincial portal: the provider's session signs the citizen in without a password (one consent).
+    # 2. The provincial portal: the provider's session signs the citizen in without a password (one consent),
+    #    at the session's level: password only.
     page.goto(f"{provincial.url}/")
     signed_out_at(page, provincial)
     page.get_by_role("link", name="Đăng nhập bằng định danh điện tử quốc gia").click()
     consent(page, walk, provincial, "consent-provincial")
     signed_in_at(page, provincial)
     assert claim(page, "name") == FULL_NAME
+    assert acr(page) == PASSWORD_ONLY
     walk.see("provincial-signed-in")
 
-    # 3. Its sensitive service needs mfa: the provider's session has had the code since step 1, so the
-    #    provincial portal's ID token already says mfa and the service opens without asking for anything.
-    assert MFA in claim(page, "acr")
+    # 3. Its sensitive service needs mfa: the portal asks the provider for it (acr_values), and the provider
+    #    asks the signed-in citizen for the second factor only. Without an app that is setting one up: the
+    #    QR code and the secret to type (no password: it was given a few minutes ago, and no "later": the
+    #    portal needs the code), the app's first code, the recovery codes, and back to the service.
     page.get_by_role("link", name="Dịch vụ cần bảo mật cao").click()
+    heading(page, "Cài đặt ứng dụng xác thực")
+    assert page.url.startswith(f"{issuer}/"), page.url
+    assert page.locator("input[type=password]").count() == 0
+    assert page.locator("form[action$='/otp/later']").count() == 0
+    expect(page.locator(".qr svg")).to_be_visible()
+    walk.see("enrol")
+    phone = AuthenticatorApp(page.locator("code.secret").get_attribute("data-secret") or "")
+    assert phone.secret, "the secret to type is not on the page"
+    page.get_by_label("Mã trên ứng dụng").fill(phone.code())
+    page.get_by_role("button", name="Xác nhận").click()
+    heading(page, "Mã khôi phục của bạn")
+    assert len(set(page.locator(".recovery-codes code").all_inner_texts())) == 10
+    walk.see("recovery-codes")
+    page.get_by_role("link", name="Tiếp tục").click()  # consent was given in step 2
     expect(page).to_have_url(f"{provincial.url}/sensitive")
     heading(page, "Dịch vụ cần bảo mật cao")
     expect(page.locator("main")).to_contain_text(MFA)
     walk.see("provincial-sensitive")
+    page.goto(f"{provincial.url}/")
+    signed_in_at(page, provincial)
+    assert acr(page) == MFA
 
     # 4. Signing out at the national portal signs the citizen out everywhere.
     page.goto(f"{national.url}/")
