@@ -11,7 +11,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -102,30 +103,65 @@ def server_environment(database_url: str, issuer: str, instance: Path) -> dict[s
     return environ
 
 
-@pytest.fixture
-def server(provider_app: Flask, tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """``idp serve`` on a free port; always stopped (terminate, then kill) when the test ends."""
+@dataclass
+class ServedProvider:
+    """One ``idp serve`` process: where it listens (*url*), the issuer it serves (the same unless several
+    processes serve one issuer), its log and the environment it runs in (for ``idp`` commands beside it)."""
+
+    url: str
+    issuer: str
+    log: Path
+    environment: dict[str, str]
+
+    def command(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+        """Run ``idp ARGS`` against the server's database and configuration."""
+        return subprocess.run(
+            [*IDP, *args], cwd=ROOT, env=self.environment, capture_output=True, text=True, timeout=timeout, check=False
+        )
+
+
+@contextmanager
+def serving(
+    provider_app: Flask,
+    directory: Path,
+    *,
+    name: str = "server",
+    issuer: str | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Iterator[ServedProvider]:
+    """``idp serve`` on a free port, with *environ* added to its ``IDP_*`` settings and *issuer* when it is
+    not the address it listens on; always stopped (terminate, then kill) on leaving."""
     port = free_port()
-    issuer = f"http://127.0.0.1:{port}"
+    url = f"http://127.0.0.1:{port}"
     database_url = context.settings(provider_app).database_url
-    log = tmp_path / "server.log"
+    environment = server_environment(database_url, issuer or url, directory / f"{name}-instance")
+    environment.update(environ or {})
+    log = directory / f"{name}.log"
     with log.open("wb") as output:
         process = subprocess.Popen(
             [*IDP, "serve", "--host", "127.0.0.1", "--port", str(port)],
             cwd=ROOT,
-            env=server_environment(database_url, issuer, tmp_path / "instance"),
+            env=environment,
             stdout=output,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its workers form one process group with it
         )
     try:
-        wait_until_serving(process, issuer, log)
-        yield issuer, log
+        wait_until_serving(process, url, log)
+        yield ServedProvider(url, issuer or url, log, environment)
     finally:
         stop(process)
 
 
+@pytest.fixture
+def server(provider_app: Flask, tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """``idp serve`` on a free port; always stopped (terminate, then kill) when the test ends."""
+    with serving(provider_app, tmp_path) as provider:
+        yield provider.issuer, provider.log
+
+
 def wait_until_serving(process: subprocess.Popen[bytes], issuer: str, log: Path) -> None:
+    """Until discovery answers at *issuer* (the address the process listens on)."""
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -95,7 +95,9 @@ def backlog(session: Session, *, limit: int = 50) -> Backlog:
     now = utcnow()
     open_ = (LogoutNotice.delivered_at.is_(None), LogoutNotice.abandoned_at.is_(None))
     pending, oldest = session.execute(select(func.count(), func.min(LogoutNotice.created_at)).where(*open_)).one()
-    failing_query = select(LogoutNotice).where(*open_, LogoutNotice.attempts > 0)
+    # A failure recorded, not merely ``attempts > 0``: a deliverer counts an attempt when it claims the notice,
+    # so a first attempt still in flight would show as failed.
+    failing_query = select(LogoutNotice).where(*open_, LogoutNotice.last_error.is_not(None))
     failing = session.scalar(select(func.count()).select_from(failing_query.subquery())) or 0
     abandoned = session.scalar(select(func.count()).where(LogoutNotice.abandoned_at.is_not(None))) or 0
     delivered = session.scalar(select(func.count()).where(LogoutNotice.delivered_at > now - dt.timedelta(days=1))) or 0

@@ -7,12 +7,15 @@ For the portal's test against the real provider, and for the end-to-end tests th
 
 from __future__ import annotations
 
+import json
 import os
+import sqlite3
 import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urljoin
 
 import pytest
@@ -21,7 +24,7 @@ from flask import Flask
 
 from clients import ClientSpec, register_client
 from idp.context import session_factory
-from tests.e2e.relying_party import FormParser
+from tests.e2e.relying_party import Form, FormParser
 from tests.idp.conftest import Citizen
 from tests.served import ROOT, STARTUP_SECONDS, free_port, stop
 
@@ -103,6 +106,12 @@ class Portal:
             stop(self.process)
             self.process = None
 
+    def sign_ins(self) -> list[dict[str, Any]]:
+        """The sign-ins its session file holds (claims and tokens), in no particular order."""
+        with sqlite3.connect(self.store) as db:
+            rows = db.execute("SELECT login FROM sessions WHERE login IS NOT NULL").fetchall()
+        return [dict(json.loads(login)) for (login,) in rows]
+
 
 def new_portal(name: str, issuer: str, directory: Path) -> Portal:
     port = free_port()
@@ -118,14 +127,23 @@ class Browser:
         self.citizen = citizen
         #: The provider's pages met, in order ("login", "consent", "code").
         self.pages: list[str] = []
+        #: Address prefixes this browser reaches elsewhere, as a load balancer in front of several provider
+        #: processes would send it: ``{issuer: address of one process}``.
+        self.routes: dict[str, str] = {}
 
     def open(self, url: str) -> requests.Response:
-        return self.follow(self.http.get(url, allow_redirects=False, timeout=TIMEOUT))
+        return self.follow(self.http.get(self.routed(url), allow_redirects=False, timeout=TIMEOUT))
+
+    def routed(self, url: str) -> str:
+        for prefix, target in self.routes.items():
+            if url == prefix or url.startswith(f"{prefix}/") or url.startswith(f"{prefix}?"):
+                return target + url[len(prefix) :]
+        return url
 
     def follow(self, response: requests.Response) -> requests.Response:
         for _ in range(MAX_HOPS):
             if response.status_code in (301, 302, 303):
-                location = urljoin(response.url, response.headers["Location"])
+                location = self.routed(urljoin(response.url, response.headers["Location"]))
                 response = self.http.get(location, allow_redirects=False, timeout=TIMEOUT)
                 continue
             submitted = self._submit(response) if response.status_code == 200 else None
@@ -152,3 +170,23 @@ class Browser:
                 continue
             return self.http.post(urljoin(page.url, form.action), data=data, allow_redirects=False, timeout=TIMEOUT)
         return None
+
+    def signed_in_at(self, portal: Portal) -> bool:
+        """The portal's home page offers this browser the sign-out button (only a signed-in citizen sees it)."""
+        home = self.http.get(f"{portal.url}/", allow_redirects=False, timeout=TIMEOUT)
+        assert home.status_code == 200, f"{home.status_code} {home.text[:500]}"
+        return _sign_out_form(home) is not None
+
+    def sign_out(self, portal: Portal) -> requests.Response:
+        """Press the portal's sign-out button and follow where it leads (RP-initiated logout at the provider)."""
+        home = self.http.get(f"{portal.url}/", allow_redirects=False, timeout=TIMEOUT)
+        form = _sign_out_form(home)
+        assert form is not None, f"not signed in at {portal.name}: {home.text[:500]}"
+        action = urljoin(home.url, form.action)
+        return self.follow(self.http.post(action, data=form.fields, allow_redirects=False, timeout=TIMEOUT))
+
+
+def _sign_out_form(page: requests.Response) -> Form | None:
+    parser = FormParser()
+    parser.feed(page.text)
+    return next((form for form in parser.forms if form.action.endswith("/logout")), None)
