@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 
 from idp import context
 from idp.sso.logout_delivery import BACKCHANNEL_EVENT, Deliverer, Round
+from idp.sso.logout_notices import backlog
 from idp.sso.logout_worker import LogoutWorker
 from idp.sso.status_changes import change_account_state, change_identity_status
 from tests.idp.account.conftest import post, signed_in
@@ -205,3 +206,22 @@ def test_a_session_at_its_absolute_limit_is_ended_too(
         worker(app, portals).run_round()
         browser.get("/")  # the citizen keeps coming back
     assert {n.reason for n in notices(app)} == {"absolute lifetime reached"}
+
+
+def test_a_notice_being_sent_is_pending_not_failing(
+    app: Flask, portal_a: Portal, citizen: Citizen, portals: Portals
+) -> None:
+    """The claim counts the attempt before the POST: until an answer is recorded, nothing has failed."""
+    browser = signed_in(app, citizen)
+    tokens(browser, portal_a, None)
+    browser.post("/logout", data={"csrf_token": _token(browser)})
+    seen = []
+
+    def look() -> None:
+        with context.session_factory(app)() as session:
+            seen.append(backlog(session))
+
+    portals.during = look
+    deliverer(app, portals).deliver_due()
+    [during] = seen
+    assert (during.pending, during.failing, during.failures) == (1, 0, [])
