@@ -10,7 +10,6 @@ from collections.abc import Callable
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 
 from idp import context
 from idp.sso.logout_delivery import BACKCHANNEL_EVENT, Deliverer, Round
@@ -77,9 +76,7 @@ def test_the_logout_token_is_what_a_portal_expects(
 def test_a_portal_that_fails_gets_a_fresh_token_later(
     app: Flask, portal_a: Portal, citizen: Citizen, portals: Portals, clock: Clock, failure: int | Exception
 ) -> None:
-    browser = signed_in(app, citizen)
-    tokens(browser, portal_a, None)
-    browser.post("/logout", data={"csrf_token": _token(browser)})
+    sign_in_and_out(app, citizen, portal_a)
     portals.status = failure
     assert deliverer(app, portals).deliver_due().failed == 1
     [notice] = notices(app)
@@ -100,9 +97,7 @@ def test_the_back_off_doubles_up_to_an_hour(app: Flask, portals: Portals) -> Non
 def test_a_notice_is_abandoned_after_the_deadline(
     app: Flask, portal_a: Portal, citizen: Citizen, portals: Portals, clock: Clock
 ) -> None:
-    browser = signed_in(app, citizen)
-    tokens(browser, portal_a, None)
-    browser.post("/logout", data={"csrf_token": _token(browser)})
+    sign_in_and_out(app, citizen, portal_a)
     portals.status = 503
     deliverer(app, portals).deliver_due()
     clock.advance(context.settings(app).logout_notice_deadline + 1)
@@ -114,17 +109,19 @@ def test_a_notice_is_abandoned_after_the_deadline(
 def test_two_deliverers_never_send_one_notice_at_the_same_time(
     app: Flask, portal_a: Portal, citizen: Citizen, portals: Portals
 ) -> None:
-    browser = signed_in(app, citizen)
-    tokens(browser, portal_a, None)
-    browser.post("/logout", data={"csrf_token": _token(browser)})
+    sign_in_and_out(app, citizen, portal_a)
     rounds = []
     portals.during = lambda: rounds.append(deliverer(app, Portals()).deliver_due())  # a second one, mid-send
     assert deliverer(app, portals).deliver_due().delivered == 1
     assert rounds == [Round()] and len(portals.received) == 1
 
 
-def _token(browser: FlaskClient) -> str:
-    return csrf_token(browser.get("/logout").get_data(as_text=True))
+def sign_in_and_out(app: Flask, citizen: Citizen, portal: Portal) -> None:
+    """The citizen signs in at *portal*, then signs out on the provider's page: one notice is owed."""
+    browser = signed_in(app, citizen)
+    tokens(browser, portal, None)
+    token = csrf_token(browser.get("/logout").get_data(as_text=True))
+    assert browser.post("/logout", data={"csrf_token": token}).status_code == 303
 
 
 # -- every way a session ends ---------------------------------------------------------------------------
@@ -212,9 +209,7 @@ def test_a_notice_being_sent_is_pending_not_failing(
     app: Flask, portal_a: Portal, citizen: Citizen, portals: Portals
 ) -> None:
     """The claim counts the attempt before the POST: until an answer is recorded, nothing has failed."""
-    browser = signed_in(app, citizen)
-    tokens(browser, portal_a, None)
-    browser.post("/logout", data={"csrf_token": _token(browser)})
+    sign_in_and_out(app, citizen, portal_a)
     seen = []
 
     def look() -> None:
