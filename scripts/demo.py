@@ -38,8 +38,8 @@ def main() -> None:
     environ = {**os.environ, "IDP_ISSUER": issuer}
     loaded = subprocess.run([*IDP, "demo", "--json"], env=environ, cwd=ROOT, check=True, capture_output=True, text=True)
     demo = json.loads(loaded.stdout)
-    logs = ROOT / "instance"
-    logs.mkdir(exist_ok=True)
+    logs = Path(os.environ.get("IDP_INSTANCE_PATH") or ROOT / "instance")  # beside the provider's database
+    logs.mkdir(parents=True, exist_ok=True)
     started: list[subprocess.Popen[bytes]] = []
 
     def stop(*_: object) -> None:
@@ -85,7 +85,7 @@ def wait_until_up(urls: list[str], started: list[subprocess.Popen[bytes]]) -> No
     for url in urls:
         while True:
             if any(process.poll() is not None for process in started) or time.monotonic() > deadline:
-                raise SystemExit(f"the demonstration did not start ({url} does not answer); see instance/*.log")
+                raise SystemExit(f"the demonstration did not start ({url} does not answer); see the *.log files")
             try:
                 requests.get(url, timeout=2)
                 break
