@@ -12,8 +12,10 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
+
+from identity.db import database_error_line
 
 from ..config import Settings
 from .logout_delivery import Deliverer, Round
@@ -53,12 +55,12 @@ class LogoutWorker:
 
     def run(self, stop: threading.Event) -> None:
         """Rounds every ``logout_worker_interval`` seconds until *stop* is set; a failed round is logged and
-        the next one tries again (a database outage is one line per round, not a traceback)."""
+        the next one tries again."""
         while not stop.is_set():
             try:
                 self.run_round()
-            except OperationalError as error:
-                log.warning("logout worker: database unreachable (%s)", type(error.orig).__name__)
+            except DBAPIError as error:  # down, or not migrated yet: one line per round, not a traceback
+                log.warning("logout worker round failed, the database refused: %s", database_error_line(error))
             except Exception:
                 log.exception("logout worker round failed")
             stop.wait(self.settings.logout_worker_interval)

@@ -6,16 +6,19 @@ The deliverer's HTTP POST is replaced by a recorder here; tests/e2e sends them t
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from flask import Flask
 
-from idp import context
+from idp import context, create_app
 from idp.sso.logout_delivery import BACKCHANNEL_EVENT, Deliverer, Round
 from idp.sso.logout_notices import backlog
 from idp.sso.logout_worker import LogoutWorker
 from idp.sso.status_changes import change_account_state, change_identity_status
+from tests.conftest import make_settings
 from tests.idp.account.conftest import post, signed_in
 from tests.idp.conftest import Citizen, Clock, Portal, csrf_token, make_citizen
 from tests.idp.flows import introspect, refresh, sign_in_directly, tokens, unverified_parts, verify_like_a_relying_party
@@ -142,10 +145,10 @@ def _another_citizen_signs_in(app: Flask, _citizen: Citizen, browser) -> None:  
     sign_in_directly(browser, make_citizen(app))
 
 
-def _supervisor(action: Callable[..., object], transition: str) -> Callable[..., None]:
+def _supervisor(action: Callable[..., object], transition: str, **extra: object) -> Callable[..., None]:
     def change(app: Flask, citizen: Citizen, _browser) -> None:  # type: ignore[no-untyped-def]
         with context.session_factory(app)() as session:
-            action(session, citizen.pin, transition, reason="test", actor="test:supervisor")
+            action(session, citizen.pin, transition, reason="test", actor="test:supervisor", **extra)
             session.commit()
 
     return change
@@ -158,6 +161,7 @@ ENDINGS = {
     "account suspended": _supervisor(change_account_state, "suspend"),
     "account revoked": _supervisor(change_account_state, "revoke"),
     "identity suspended": _supervisor(change_identity_status, "suspend"),
+    "death recorded": _supervisor(change_identity_status, "deceased", died_on=dt.date.today()),
 }
 
 
@@ -220,3 +224,22 @@ def test_a_notice_being_sent_is_pending_not_failing(
     deliverer(app, portals).deliver_due()
     [during] = seen
     assert (during.pending, during.failing, during.failures) == (1, 0, [])
+
+
+def test_a_worker_whose_database_fails_logs_one_line_and_goes_on(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An unmigrated (or unreachable) database: each round logs the driver's sentence, no traceback, and the
+    worker keeps its thread."""
+    app = create_app(make_settings(f"sqlite:///{tmp_path / 'empty.sqlite3'}", tmp_path, logout_worker_interval=1))
+    stop = LogoutWorker(context.session_factory(app), context.keyring(app), context.settings(app)).start()
+    try:
+        deadline = time.monotonic() + 10
+        while len([r for r in caplog.records if r.name == "idp.logout"]) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        stop.set()
+        context.engine(app).dispose()
+    failures = [record for record in caplog.records if record.name == "idp.logout"]
+    assert len(failures) >= 2
+    assert all("no such table" in record.getMessage() and record.exc_info is None for record in failures)
