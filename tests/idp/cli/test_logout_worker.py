@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
+import subprocess
+import time
+from pathlib import Path
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskCliRunner
 
@@ -11,6 +17,7 @@ from tests.idp.account.conftest import signed_in
 from tests.idp.cli.commands import run, succeeded
 from tests.idp.conftest import Citizen, csrf_token, register_portal
 from tests.idp.flows import tokens
+from tests.served import IDP, ROOT
 
 
 def closed_port() -> int:
@@ -72,3 +79,24 @@ def test_the_front_channel_uri_is_registered_and_shown(app: Flask) -> None:
         "http://127.0.0.1:8768/x#frag",
     )
     assert refused.exit_code == 1 and "Front-channel logout URI" in refused.stderr
+
+
+@pytest.mark.slow
+def test_the_worker_runs_until_it_is_told_to_stop(tmp_path: Path) -> None:
+    environ = {
+        **{name: value for name, value in os.environ.items() if not name.startswith("IDP_")},
+        "IDP_DATABASE_URL": f"sqlite:///{tmp_path / 'worker.sqlite3'}",
+        "IDP_INSTANCE_PATH": str(tmp_path),
+    }
+    subprocess.run([*IDP, "db", "upgrade"], env=environ, cwd=ROOT, check=True, capture_output=True)
+    worker = subprocess.Popen([*IDP, "worker"], env=environ, cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(1.5)
+        assert worker.poll() is None, worker.stderr.read() if worker.stderr else ""
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(timeout=10) == 0
+        assert "Logout worker running" in (worker.stderr.read() if worker.stderr else "")
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
