@@ -18,10 +18,10 @@ from dataclasses import dataclass
 
 from authlib.common.urls import add_params_to_uri
 
-from keys import MAX_TOKEN_LENGTH, InvalidToken, verify_jwt
+from keys import MAX_TOKEN_LENGTH
 
 from ..config import Settings
-from .discovery import SIGNING_ALGS
+from .id_token_hint import ForeignHint, read_hint
 
 #: The parameters a logout request may carry; the confirmation form sends them back unchanged.
 PARAMETERS = ("id_token_hint", "client_id", "post_logout_redirect_uri", "state", "ui_locales")
@@ -70,11 +70,15 @@ def read_logout_request(
             raise InvalidLogoutRequest(f"the {name} parameter is malformed")
     client_id, hinted_sid = params.get("client_id"), None
     if "id_token_hint" in params:
-        audiences, hinted_sid = _read_hint(params["id_token_hint"], keyring, settings)
-        if client_id is None and len(audiences) == 1:
-            client_id = audiences[0]
-        if client_id not in audiences:
+        try:
+            hint = read_hint(keyring, params["id_token_hint"], settings)
+        except ForeignHint:
+            raise InvalidLogoutRequest("the id_token_hint was not issued by this provider") from None
+        if client_id is None and len(hint.audiences) == 1:
+            client_id = hint.audiences[0]
+        if client_id not in hint.audiences:
             raise InvalidLogoutRequest("the id_token_hint was not issued to this client")
+        hinted_sid = hint.sid
     portal = find_portal(client_id) if client_id else None
     if client_id and portal is None:
         raise InvalidLogoutRequest("the client is not registered")
@@ -83,16 +87,3 @@ def read_logout_request(
         raise InvalidLogoutRequest("the post_logout_redirect_uri is not registered for this client")
     locales = tuple(params.get("ui_locales", "").split())
     return LogoutRequest(params, portal, hinted_sid, redirect_uri, locales)
-
-
-def _read_hint(hint: str, keyring: object, settings: Settings) -> tuple[list[str], str | None]:
-    try:
-        claims = verify_jwt(keyring, hint, algorithms=SIGNING_ALGS, allow_expired=True)  # type: ignore[arg-type]
-    except InvalidToken:
-        raise InvalidLogoutRequest("the id_token_hint was not issued by this provider") from None
-    audience = claims.get("aud")
-    audiences = [aud for aud in (audience if isinstance(audience, list) else [audience]) if isinstance(aud, str)]
-    sid = claims.get("sid")
-    if claims.get("iss") != settings.issuer or not audiences:
-        raise InvalidLogoutRequest("the id_token_hint was not issued by this provider")
-    return audiences, sid if isinstance(sid, str) else None
